@@ -1,0 +1,165 @@
+// Shared pieces of the kernels: per-dtype arithmetic, float16 conversion, borders.
+// Included by kernel files, so it is compiled once per ISA level with that level's flags.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
+
+#include "pyramidkit/image.hpp"
+
+namespace pk {
+namespace PK_ISA_NS {
+
+// float16 storage. Arithmetic on it is done in float32 (see Traits<half_t>).
+struct half_t {
+    uint16_t bits;
+};
+
+inline float bits_to_float(uint32_t u) {
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+inline uint32_t float_to_bits(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+}
+
+// IEEE conversions, exact and round-to-nearest-even, so the portable path gives the
+// same bits as the F16C instructions used on AVX2/AVX-512.
+inline float half_to_float(uint16_t h) {
+    uint32_t sign = uint32_t(h & 0x8000u) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ffu;
+    if (e == 0) {
+        if (m == 0) return bits_to_float(sign);
+        int sh = 0;
+        while (!(m & 0x400u)) { m <<= 1; ++sh; }
+        return bits_to_float(sign | uint32_t(113 - sh) << 23 | (m & 0x3ffu) << 13);
+    }
+    if (e == 31) return bits_to_float(sign | 0x7f800000u | m << 13);
+    return bits_to_float(sign | (e + 112) << 23 | m << 13);
+}
+
+inline uint16_t float_to_half(float f) {
+    uint32_t x = float_to_bits(f);
+    uint32_t sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u)  // inf or NaN (NaN stays quiet, keeps its top payload bits)
+        return uint16_t(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u | ((ax >> 13) & 0x3ffu) : 0u));
+    if (ax >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // >= 65520 rounds to inf
+    if (ax < 0x38800000u) {  // half subnormal or zero: let float addition do the rounding
+        float t = bits_to_float(ax) + 0.5f;
+        return uint16_t(sign | (float_to_bits(t) - 0x3f000000u));
+    }
+    uint32_t odd = (ax >> 13) & 1u;
+    ax += 0xc8000fffu + odd;  // rebias the exponent and round half to even
+    return uint16_t(sign | (ax >> 13));
+}
+
+inline void half_to_float_row(const half_t* src, float* dst, int64_t n) {
+    int64_t i = 0;
+#if defined(__F16C__)
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(src + i))));
+#endif
+    for (; i < n; ++i) dst[i] = half_to_float(src[i].bits);
+}
+
+inline void float_to_half_row(const float* src, half_t* dst, int64_t n) {
+    int64_t i = 0;
+#if defined(__F16C__)
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i*)(dst + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
+    for (; i < n; ++i) dst[i].bits = float_to_half(src[i]);
+}
+
+// Per dtype: I is the type rows are read as (float16 rows are converted to float32),
+// A the accumulator of the 5-tap sums. Accumulators are as narrow as exactness allows:
+// uint8 sums stay below 2^16 in both passes, so they run in 16-bit lanes.
+template <class T> struct Traits;
+template <> struct Traits<uint8_t> {
+    using I = uint8_t; using A = uint16_t;
+    // (s + 128) >> 8 and (s + 32) >> 6 are OpenCV's rounding; s + 128 <= 65408 fits.
+    static I down(A s) { return I(uint16_t(s + 128) >> 8); }
+    static I up(A s) { return I(uint16_t(s + 32) >> 6); }
+};
+template <> struct Traits<uint16_t> {
+    using I = uint16_t; using A = int32_t;
+    static I down(A s) { return I((s + 128) >> 8); }
+    static I up(A s) { return I((s + 32) >> 6); }
+};
+template <> struct Traits<int16_t> {
+    using I = int16_t; using A = int32_t;  // >> is an arithmetic shift, as in OpenCV
+    static I down(A s) { return I((s + 128) >> 8); }
+    static I up(A s) { return I((s + 32) >> 6); }
+};
+template <> struct Traits<float> {
+    using I = float; using A = float;
+    static I down(A s) { return s * (1.0f / 256); }
+    static I up(A s) { return s * (1.0f / 64); }
+};
+template <> struct Traits<half_t> {
+    using I = float; using A = float;
+    static I down(A s) { return s * (1.0f / 256); }
+    static I up(A s) { return s * (1.0f / 64); }
+};
+template <> struct Traits<double> {
+    using I = double; using A = double;
+    static I down(A s) { return s * (1.0 / 256); }
+    static I up(A s) { return s * (1.0 / 64); }
+};
+
+// A source row as type I: the row itself, or float16 converted into scratch.
+template <class T>
+inline const typename Traits<T>::I* read_row(const T* row, typename Traits<T>::I* scratch, int64_t n) {
+    if constexpr (std::is_same_v<T, half_t>) {
+        half_to_float_row(row, scratch, n);
+        return scratch;
+    } else {
+        (void)scratch; (void)n;
+        return row;
+    }
+}
+
+// OpenCV's borderInterpolate: the index that virtual index p reads, or -1 (constant).
+inline int64_t border_index(int64_t p, int64_t len, Border b) {
+    if (p >= 0 && p < len) return p;
+    switch (b) {
+        case Border::replicate: return p < 0 ? 0 : len - 1;
+        case Border::reflect:
+        case Border::reflect101: {
+            if (len == 1) return 0;
+            int64_t delta = b == Border::reflect101 ? 1 : 0;
+            do {
+                if (p < 0) p = -p - 1 + delta;
+                else p = len - 1 - (p - len) - delta;
+            } while (p < 0 || p >= len);
+            return p;
+        }
+        case Border::wrap:
+            if (p < 0) p -= ((p - len + 1) / len) * len;
+            if (p >= len) p %= len;
+            return p;
+        case Border::constant:
+        default: return -1;
+    }
+}
+
+// Per-thread scratch that grows and is reused across the rows a thread processes.
+template <class X>
+struct Scratch {
+    std::vector<X> v;
+    X* get(int64_t n) {
+        if ((int64_t)v.size() < n) v.resize((size_t)n);
+        return v.data();
+    }
+};
+
+}  // namespace PK_ISA_NS
+}  // namespace pk

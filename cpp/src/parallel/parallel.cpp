@@ -1,0 +1,36 @@
+// Fork safety and thread counts.
+#include "pyramidkit/parallel.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <thread>
+
+namespace pk {
+namespace {
+std::atomic<bool> g_pool_used{false};
+std::atomic<bool> g_forked_child{false};
+void on_fork_child() {
+    if (g_pool_used.load()) g_forked_child.store(true);
+}
+}  // namespace
+
+void note_pool_used() { g_pool_used.store(true, std::memory_order_relaxed); }
+
+bool in_forked_child() { return g_forked_child.load(std::memory_order_relaxed); }
+
+void install_fork_handler() {
+    static const int once = pthread_atfork(nullptr, nullptr, &on_fork_child);
+    (void)once;
+}
+
+int hardware_threads() {
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    unsigned n = std::thread::hardware_concurrency();
+    return n ? (int)n : 1;
+#endif
+}
+
+}  // namespace pk

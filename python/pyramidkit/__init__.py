@@ -1,0 +1,18 @@
+"""pyramidkit: fast, exact multi-scale image and feature-map operations on NumPy arrays.
+
+Image ops follow OpenCV's semantics under snake_case names; CNN ops follow
+torch.nn.functional. Every op has a pure-NumPy twin in :mod:`pyramidkit.reference`.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from ._config import (config, get_num_threads, max_simd, num_threads, set_max_simd, set_num_threads,
+                      show_config, simd_levels)
+from .pyramid import pyr_down, pyr_up
+
+__all__ = [
+    "pyr_down", "pyr_up",
+    "get_num_threads", "set_num_threads", "num_threads",
+    "simd_levels", "set_max_simd", "max_simd", "show_config", "config",
+]

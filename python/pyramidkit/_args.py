@@ -1,0 +1,219 @@
+"""Argument normalisation shared by the public ops and their references.
+
+Everything a kernel relies on is checked here, so the C++ never sees unvalidated input.
+Errors: TypeError for types and dtypes, ValueError for shapes and parameters; every
+message names the argument, what was given and what is accepted.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Optional, Sequence, Tuple
+
+import numpy as np
+
+LAYOUTS = ("HW", "HWC", "CHW", "NHWC", "NCHW")
+IMAGE_DTYPES = (np.uint8, np.uint16, np.int16, np.float16, np.float32, np.float64)
+_IMAGE_DTYPE_NAMES = ", ".join(np.dtype(d).name for d in IMAGE_DTYPES)
+
+# OpenCV's border codes, so cv2.BORDER_* constants work too.
+BORDERS = {"constant": 0, "replicate": 1, "reflect": 2, "wrap": 3, "reflect101": 4}
+_BORDER_ALIASES = {"reflect_101": "reflect101", "default": "reflect101", "edge": "replicate",
+                   "symmetric": "reflect", "mirror": "reflect101"}
+_BORDER_NAMES = {v: k for k, v in BORDERS.items()}
+
+# Largest array the library allocates or indexes: keeps every byte offset well inside int64.
+MAX_BYTES = 1 << 60
+
+
+def as_array(x: Any, name: str) -> np.ndarray:
+    """The NumPy view of x without a copy (ndarray, __array__, __dlpack__, buffer protocol)."""
+    if isinstance(x, np.ndarray):
+        a = x
+    elif hasattr(x, "__array__") or hasattr(x, "__array_interface__"):
+        a = np.asarray(x)
+    elif hasattr(x, "__dlpack__"):
+        try:
+            a = np.from_dlpack(x)
+        except (TypeError, RuntimeError, BufferError) as e:
+            raise TypeError(f"{name}: could not read the object through __dlpack__ ({e})") from None
+    else:
+        try:  # the buffer protocol (memoryview, array.array, ...), still without a copy
+            a = np.asarray(memoryview(x))
+        except TypeError:
+            raise TypeError(f"{name}: expected a NumPy array or an array-like object (__array__, "
+                            f"__dlpack__ or a buffer), got {type(x).__name__}") from None
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name}: expected an array, got {type(a).__name__}")
+    return a
+
+
+def check_dtype(a: np.ndarray, name: str, accepted: Sequence[Any] = IMAGE_DTYPES) -> np.ndarray:
+    if a.dtype.type not in accepted:
+        names = ", ".join(np.dtype(d).name for d in accepted)
+        raise TypeError(f"{name}: dtype {a.dtype} is not supported; accepted: {names}")
+    if not a.dtype.isnative:  # the kernels read native byte order; one documented copy
+        a = a.astype(a.dtype.newbyteorder("="))
+    return a
+
+
+def resolve_layout(a: np.ndarray, layout: Optional[str], name: str, default_by_ndim: dict) -> str:
+    if layout is None:
+        if a.ndim not in default_by_ndim:
+            raise ValueError(f"{name}: expected a 2-D, 3-D or 4-D array, got {a.ndim}-D with shape {a.shape}")
+        return default_by_ndim[a.ndim]
+    if not isinstance(layout, str) or layout.upper() not in LAYOUTS:
+        raise ValueError(f"layout: unknown layout {layout!r}; accepted: {', '.join(LAYOUTS)}")
+    layout = layout.upper()
+    if a.ndim != len(layout):
+        raise ValueError(f"{name}: layout {layout!r} needs a {len(layout)}-D array, got {a.ndim}-D "
+                         f"with shape {a.shape}")
+    return layout
+
+
+IMAGE_LAYOUT_BY_NDIM = {2: "HW", 3: "HWC", 4: "NHWC"}
+
+
+def plane_view(a: np.ndarray, layout: str) -> np.ndarray:
+    """The (n0, n1, H, W, C) view the kernels take; a view, never a copy."""
+    if layout == "HW":
+        return a[None, None, :, :, None]
+    if layout == "HWC":
+        return a[None, None]
+    if layout == "CHW":
+        return a[None, :, :, :, None]
+    if layout == "NHWC":
+        return a[:, None]
+    return a[..., None]  # NCHW
+
+
+def spatial_shape(a: np.ndarray, layout: str) -> Tuple[int, int]:
+    i = layout.index("H")
+    return a.shape[i], a.shape[i + 1]
+
+
+def with_spatial(shape: Tuple[int, ...], layout: str, h: int, w: int) -> Tuple[int, ...]:
+    i = layout.index("H")
+    s = list(shape)
+    s[i], s[i + 1] = h, w
+    return tuple(s)
+
+
+def pixels_contiguous(v: np.ndarray) -> bool:
+    """Whether a 5-D plane view has contiguous pixels within each row (what kernels need)."""
+    item = v.itemsize
+    return (v.shape[4] == 1 or v.strides[4] == item) and (v.shape[3] == 1 or v.strides[3] == v.shape[4] * item)
+
+
+def kernel_input(a: np.ndarray, layout: str) -> np.ndarray:
+    """Plane view of the input, read in place when rows are contiguous in pixels.
+
+    Arbitrary plane and row strides (ROI views, flipped rows) are read in place. A view
+    whose pixels or channels are not contiguous within a row (img[:, ::2], img[..., ::-1])
+    costs one contiguous copy.
+    """
+    v = plane_view(a, layout)
+    if not pixels_contiguous(v):
+        v = plane_view(np.ascontiguousarray(a), layout)
+    return v
+
+
+def check_nonempty(a: np.ndarray, name: str) -> None:
+    if a.size == 0:
+        raise ValueError(f"{name}: array is empty (shape {a.shape}); every dimension must be >= 1")
+
+
+def check_size(shape: Sequence[int], itemsize: int, name: str) -> None:
+    n = itemsize
+    for s in shape:
+        n *= int(s)
+    if n > MAX_BYTES:
+        raise ValueError(f"{name}: an array of shape {tuple(shape)} would need {n} bytes, more than "
+                         f"the supported {MAX_BYTES}")
+
+
+def parse_border(border: Any) -> int:
+    if isinstance(border, str):
+        key = border.lower()
+        key = _BORDER_ALIASES.get(key, key)
+        if key in BORDERS:
+            return BORDERS[key]
+    elif isinstance(border, numbers.Integral) and not isinstance(border, bool) and int(border) in _BORDER_NAMES:
+        return int(border)
+    raise ValueError(f"border: unknown border {border!r}; accepted: {', '.join(BORDERS)} "
+                     "(or the matching cv2.BORDER_* codes 0-4)")
+
+
+def border_value(value: Any, dtype: np.dtype) -> float:
+    """The constant border value as the image dtype would hold it (OpenCV saturate_cast)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"value: expected a real number, got {type(value).__name__}")
+    v = float(value)
+    if np.issubdtype(dtype, np.integer):
+        if not np.isfinite(v):
+            raise ValueError(f"value: {value!r} cannot be a border value for an integer image")
+        info = np.iinfo(dtype)
+        return float(min(max(np.rint(v), info.min), info.max))
+    return float(np.asarray(v).astype(dtype))
+
+
+def size_pair(size: Any, name: str) -> Tuple[int, int]:
+    try:
+        h, w = size
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a (height, width) pair, got {size!r}") from None
+    for s in (h, w):
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral):
+            raise TypeError(f"{name}: expected integer (height, width), got {size!r}")
+    return int(h), int(w)
+
+
+def prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, src: np.ndarray) -> np.ndarray:
+    """A new array, or the validated user `out`."""
+    check_size(shape, np.dtype(dtype).itemsize, "out")
+    if out is None:
+        return np.empty(shape, dtype)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out: expected a NumPy array, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"out: dtype {out.dtype} differs from the result dtype {np.dtype(dtype)}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out: shape {out.shape} differs from the result shape {tuple(shape)}")
+    if not out.flags.writeable:
+        raise ValueError("out: array is read-only")
+    if np.may_share_memory(out, src):
+        raise ValueError("out: array overlaps the input; pass a separate array")
+    return out
+
+
+class PyrArgs:
+    """Validated arguments of pyr_down / pyr_up."""
+
+    __slots__ = ("img", "layout", "src", "dst_hw", "out_shape", "border", "value")
+
+
+def pyr_args(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: Optional[str]) -> PyrArgs:
+    r = PyrArgs()
+    a = check_dtype(as_array(img, "img"), "img")
+    r.layout = resolve_layout(a, layout, "img", IMAGE_LAYOUT_BY_NDIM)
+    check_nonempty(a, "img")
+    h, w = spatial_shape(a, r.layout)
+    if dst_size is None:
+        dh, dw = ((h + 1) // 2, (w + 1) // 2) if op == "pyr_down" else (2 * h, 2 * w)
+    else:
+        dh, dw = size_pair(dst_size, "dst_size")
+        if op == "pyr_down":
+            ok = dh >= 1 and dw >= 1 and abs(2 * dh - h) <= 2 and abs(2 * dw - w) <= 2
+            rule = "|2*dst - src| <= 2 on each axis"
+        else:
+            ok = dh >= 1 and dw >= 1 and abs(dh - 2 * h) == dh % 2 and abs(dw - 2 * w) == dw % 2
+            rule = "dst = 2*src, or 2*src +- 1, on each axis"
+        if not ok:
+            raise ValueError(f"dst_size: {(dh, dw)} is not valid for an image of size {(h, w)} "
+                             f"(height, width); {op} needs {rule}")
+    r.border = parse_border(border)
+    r.value = border_value(value, a.dtype)
+    r.img = a
+    r.dst_hw = (dh, dw)
+    r.out_shape = with_spatial(a.shape, r.layout, dh, dw)
+    check_size(r.out_shape, a.itemsize, "img")
+    return r

@@ -1,0 +1,8 @@
+"""Pure-NumPy twins of every public op: same signatures, float64 inside.
+
+The reference is the executable specification the C++ kernels are tested against: it is
+written for clarity (index maps and explicit weight matrices), not speed.
+"""
+from .pyramid import pyr_down, pyr_up
+
+__all__ = ["pyr_down", "pyr_up"]

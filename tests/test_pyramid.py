@@ -1,0 +1,153 @@
+"""pyr_down / pyr_up against the reference, OpenCV, across ISA levels and threads."""
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import pyramidkit as pk
+import pyramidkit.reference as ref
+from conftest import BORDERS, DTYPES, ISA_LEVELS, LAYOUT_SHAPES, assert_close, random_array
+
+OPS = ["pyr_down", "pyr_up"]
+# tiny, odd, even, and widths around the vector lengths (16/32/64 bytes)
+SIZES = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 3), (5, 8), (4, 7), (9, 15), (16, 17), (33, 65), (31, 64)]
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("layout", list(LAYOUT_SHAPES))
+def test_matches_reference(op, dtype, layout, isa, threads):
+    rng = np.random.default_rng(hash((op, layout)) % 2**32)
+    for (h, w), border in itertools.product(SIZES, BORDERS):
+        a = random_array(rng, LAYOUT_SHAPES[layout](h, w), dtype)
+        kw = dict(border=border, layout=layout, value=17)
+        assert_close(getattr(pk, op)(a, **kw), getattr(ref, op)(a, **kw), dtype, a)
+
+
+def _dst_sizes(op, h, w):
+    if op == "pyr_down":
+        hs = [d for d in range(1, h // 2 + 2) if abs(2 * d - h) <= 2]
+        ws = [d for d in range(1, w // 2 + 2) if abs(2 * d - w) <= 2]
+    else:
+        hs, ws = [2 * h - 1, 2 * h, 2 * h + 1], [2 * w - 1, 2 * w, 2 * w + 1]
+    return list(itertools.product(hs, ws))
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_dst_size_matches_reference(op, dtype, isa):
+    rng = np.random.default_rng(7)
+    for h, w in [(1, 1), (2, 3), (5, 4), (8, 9), (13, 20)]:
+        a = random_array(rng, (h, w, 2), dtype)
+        for dst in _dst_sizes(op, h, w):
+            for border in BORDERS:
+                kw = dict(dst_size=dst, border=border, value=-3)
+                r = getattr(pk, op)(a, **kw)
+                assert r.shape == (dst[0], dst[1], 2)
+                assert_close(r, getattr(ref, op)(a, **kw), dtype, a)
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_isa_levels_bit_identical(op):
+    rng = np.random.default_rng(3)
+    for dtype in DTYPES:
+        for shape in [(67, 131), (40, 51, 3), (3, 30, 70, 4)]:
+            a = random_array(rng, shape, dtype)
+            outs = []
+            for level in ISA_LEVELS:
+                with pk.max_simd(level):
+                    outs.append(getattr(pk, op)(a))
+            for o in outs[1:]:
+                assert o.tobytes() == outs[0].tobytes(), (dtype, shape)
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_threads_bit_identical(op):
+    rng = np.random.default_rng(4)
+    for dtype in DTYPES:
+        a = random_array(rng, (2, 301, 257, 3), dtype)
+        outs = []
+        for n in (1, 2, 3, 8):
+            with pk.num_threads(n):
+                outs.append(getattr(pk, op)(a))
+        for o in outs[1:]:
+            assert o.tobytes() == outs[0].tobytes(), dtype
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_strided_views_read_in_place(op):
+    rng = np.random.default_rng(5)
+    big = random_array(rng, (80, 90, 4), np.uint8)
+    for view in [big[5:60, 7:71], big[::-1], big[::2, :, :3], big[:, ::-2], big[..., ::-1], big[10:40, 3:50, 1]]:
+        expected = getattr(ref, op)(np.ascontiguousarray(view))
+        np.testing.assert_array_equal(getattr(pk, op)(view), expected)
+    planes = random_array(rng, (3, 4, 40, 50), np.float32)[:, ::2, 5:35, 1:44]  # NCHW with gaps
+    assert_close(getattr(pk, op)(planes, layout="NCHW"), getattr(ref, op)(np.ascontiguousarray(planes), layout="NCHW"),
+                 np.float32)
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_out_argument(op):
+    rng = np.random.default_rng(6)
+    a = random_array(rng, (21, 34, 3), np.uint16)
+    expected = getattr(ref, op)(a)
+    out = np.empty_like(expected)
+    r = getattr(pk, op)(a, out=out)
+    assert r is out
+    np.testing.assert_array_equal(out, expected)
+    # a strided out (every other channel of a wider buffer) is filled too
+    wide = np.zeros(expected.shape[:2] + (6,), np.uint16)
+    r = getattr(pk, op)(a, out=wide[..., ::2])
+    np.testing.assert_array_equal(wide[..., ::2], expected)
+    assert not wide[..., 1::2].any()
+
+
+def test_large_channel_counts_and_batches():
+    rng = np.random.default_rng(8)
+    x = random_array(rng, (2, 9, 11, 300), np.float32)
+    for op in OPS:
+        assert_close(getattr(pk, op)(x), getattr(ref, op)(x), np.float32)
+    y = random_array(rng, (2, 64, 10, 12), np.float32)
+    for op in OPS:
+        assert_close(getattr(pk, op)(y, layout="NCHW"), getattr(ref, op)(y, layout="NCHW"), np.float32)
+
+
+def test_array_likes_without_copy():
+    class Wrapper:
+        def __init__(self, a):
+            self.a = a
+
+        def __array__(self, dtype=None, copy=None):
+            return self.a
+
+    a = np.random.default_rng(9).integers(0, 255, (10, 12), dtype=np.uint8)
+    np.testing.assert_array_equal(pk.pyr_down(Wrapper(a)), ref.pyr_down(a))
+    np.testing.assert_array_equal(pk.pyr_up(memoryview(a)), ref.pyr_up(a))
+
+
+def test_pyr_up_reflect_equals_replicate():
+    a = np.random.default_rng(10).random((9, 14)).astype(np.float64)
+    np.testing.assert_array_equal(pk.pyr_up(a, border="reflect"), pk.pyr_up(a, border="replicate"))
+
+
+def test_docstring_formula_values():
+    # constant image stays constant for every border but constant
+    for op in OPS:
+        for border in BORDERS[:-1]:
+            r = getattr(pk, op)(np.full((7, 9), 200, np.uint8), border=border)
+            assert (r == 200).all()
+    # constant border with value 0 darkens the edges
+    assert pk.pyr_down(np.full((8, 8), 255, np.uint8), border="constant")[0, 0] < 255
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(h=st.integers(1, 40), w=st.integers(1, 40), cn=st.integers(1, 6),
+       dtype=st.sampled_from(DTYPES), border=st.sampled_from(BORDERS), op=st.sampled_from(OPS),
+       value=st.integers(-5, 300), seed=st.integers(0, 2**16), data=st.data())
+def test_property_against_reference(h, w, cn, dtype, border, op, value, seed, data):
+    rng = np.random.default_rng(seed)
+    a = random_array(rng, (h, w, cn), dtype)
+    dst = data.draw(st.sampled_from([None] + _dst_sizes(op, h, w)))
+    kw = dict(dst_size=dst, border=border, value=value)
+    assert_close(getattr(pk, op)(a, **kw), getattr(ref, op)(a, **kw), dtype, a)
