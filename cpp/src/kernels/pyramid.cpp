@@ -30,6 +30,82 @@ inline void down_vertical(const I* __restrict r0, const I* __restrict r1, const 
         t[i] = A(((r0[i] + r4[i]) + (r1[i] + r3[i]) * 4) + r2[i] * 6);
 }
 
+// Explicit-vector cn == 1 decimation for uint8 and float32 (stride-2 reads vectorise
+// poorly). Returns the first x not processed; same arithmetic and order as the scalar loop.
+inline int64_t down_horizontal_simd(const uint16_t* __restrict t, uint8_t* __restrict out, int64_t dw) {
+    int64_t x = 0;
+    // t <= 4080, so pairs fit signed 16-bit madd: (t[2x-2] + 4 t[2x-1]) + (6 t[2x] + 4 t[2x+1]) + t[2x+2].
+#if defined(__AVX2__)
+    const __m256i w14 = _mm256_set1_epi32(0x00040001), w64 = _mm256_set1_epi32(0x00040006),
+                  w10 = _mm256_set1_epi32(0x00000001), r = _mm256_set1_epi32(128);
+    auto eight = [&](const uint16_t* p) {
+        __m256i a = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i*)(p - 2)), w14);
+        __m256i b = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i*)(p)), w64);
+        __m256i c = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i*)(p + 2)), w10);
+        return _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(a, b), _mm256_add_epi32(c, r)), 8);
+    };
+    for (; x + 16 <= dw; x += 16) {
+        __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(eight(t + 2 * x), eight(t + 2 * x + 16)), 0xD8);
+        _mm_storeu_si128((__m128i*)(out + x),
+                         _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)));
+    }
+#elif defined(__SSE2__)
+    const __m128i w14 = _mm_set1_epi32(0x00040001), w64 = _mm_set1_epi32(0x00040006),
+                  w10 = _mm_set1_epi32(0x00000001), r = _mm_set1_epi32(128);
+    auto four = [&](const uint16_t* p) {
+        __m128i a = _mm_madd_epi16(_mm_loadu_si128((const __m128i*)(p - 2)), w14);
+        __m128i b = _mm_madd_epi16(_mm_loadu_si128((const __m128i*)(p)), w64);
+        __m128i c = _mm_madd_epi16(_mm_loadu_si128((const __m128i*)(p + 2)), w10);
+        return _mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(a, b), _mm_add_epi32(c, r)), 8);
+    };
+    for (; x + 16 <= dw; x += 16) {
+        __m128i lo = _mm_packs_epi32(four(t + 2 * x), four(t + 2 * x + 8));
+        __m128i hi = _mm_packs_epi32(four(t + 2 * x + 16), four(t + 2 * x + 24));
+        _mm_storeu_si128((__m128i*)(out + x), _mm_packus_epi16(lo, hi));
+    }
+#endif
+    (void)t; (void)out; (void)dw;
+    return x;
+}
+
+inline int64_t down_horizontal_simd(const float* __restrict t, float* __restrict out, int64_t dw) {
+    int64_t x = 0;
+#if defined(__AVX2__)
+    const __m256 four = _mm256_set1_ps(4.0f), six = _mm256_set1_ps(6.0f), scale = _mm256_set1_ps(1.0f / 256);
+    // even/odd samples of 16 consecutive floats starting at p, in order
+    auto split = [](const float* p, __m256& ev, __m256& od) {
+        __m256 v0 = _mm256_loadu_ps(p), v1 = _mm256_loadu_ps(p + 8);
+        ev = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(v0, v1, 0x88)), 0xD8));
+        od = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(v0, v1, 0xDD)), 0xD8));
+    };
+    for (; x + 8 <= dw; x += 8) {
+        __m256 em, om, e0, o0, ep, op;  // samples 2x-2+2k (em), 2x-1+2k (om), 2x+2k, 2x+1+2k, 2x+2+2k
+        split(t + 2 * x - 2, em, om);
+        split(t + 2 * x, e0, o0);
+        split(t + 2 * x + 2, ep, op);
+        __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(em, ep), _mm256_mul_ps(_mm256_add_ps(om, o0), four)),
+                                 _mm256_mul_ps(e0, six));
+        _mm256_storeu_ps(out + x, _mm256_mul_ps(s, scale));
+    }
+#endif
+    (void)t; (void)out; (void)dw;
+    return x;
+}
+
+// Interleaved channels (2 <= CN <= 4): filter at full resolution, where every tap is a
+// contiguous load at a constant offset, then keep the even pixels. Twice the arithmetic
+// of a direct decimation but all of it vectorised; the direct version would gather.
+template <int CN, class T>
+inline void down_horizontal_fullres(const typename Traits<T>::A* __restrict t, typename Traits<T>::I* __restrict f,
+                                    typename Traits<T>::I* __restrict out, int64_t dw) {
+    using A = typename Traits<T>::A;
+    const int64_t n = (2 * dw - 1) * CN;
+    for (int64_t j = 0; j < n; ++j)
+        f[j] = Traits<T>::down(A(((t[j - 2 * CN] + t[j + 2 * CN]) + (t[j - CN] + t[j + CN]) * 4) + t[j] * 6));
+    for (int64_t x = 0; x < dw; ++x)
+        for (int c = 0; c < CN; ++c) out[x * CN + c] = f[2 * x * CN + c];
+}
+
 // t points at pixel 0 of a row padded by 2 pixels on the left and 3 on the right.
 template <int CN, class T>
 inline void down_horizontal(const typename Traits<T>::A* __restrict t, typename Traits<T>::I* __restrict out,
@@ -37,7 +113,9 @@ inline void down_horizontal(const typename Traits<T>::A* __restrict t, typename 
     using A = typename Traits<T>::A;
     const int64_t cn = CN > 0 ? CN : cn_rt;
     if constexpr (CN == 1) {
-        for (int64_t x = 0; x < dw; ++x) {
+        int64_t x = 0;
+        if constexpr (std::is_same_v<T, uint8_t> || std::is_same_v<T, float>) x = down_horizontal_simd(t, out, dw);
+        for (; x < dw; ++x) {
             const A* p = t + 2 * x;
             out[x] = Traits<T>::down(A(((p[-2] + p[2]) + (p[-1] + p[1]) * 4) + p[0] * 6));
         }
@@ -69,7 +147,7 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<A> tbuf;
         Scratch<I> conv[5];  // float16 rows converted to float32
-        Scratch<I> obuf;
+        Scratch<I> obuf, fbuf;
         A* t0 = tbuf.get((W + 5) * cn);
         A* t = t0 + 2 * cn;
         for (int64_t item = begin; item < end; ++item) {
@@ -95,9 +173,9 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
             else out = drow;
             switch (cn) {
                 case 1: down_horizontal<1, T>(t, out, dw, cn); break;
-                case 2: down_horizontal<2, T>(t, out, dw, cn); break;
-                case 3: down_horizontal<3, T>(t, out, dw, cn); break;
-                case 4: down_horizontal<4, T>(t, out, dw, cn); break;
+                case 2: down_horizontal_fullres<2, T>(t, fbuf.get(2 * dw * cn), out, dw); break;
+                case 3: down_horizontal_fullres<3, T>(t, fbuf.get(2 * dw * cn), out, dw); break;
+                case 4: down_horizontal_fullres<4, T>(t, fbuf.get(2 * dw * cn), out, dw); break;
                 default: down_horizontal<0, T>(t, out, dw, cn); break;
             }
             if constexpr (std::is_same_v<T, half_t>) float_to_half_row(out, drow, dw * cn);
@@ -125,6 +203,72 @@ inline int64_t up_index(int64_t v, int64_t len, Border b, bool is_row) {
     return border_index(v, len, b);
 }
 
+// Interior of the cn == 1 horizontal pass for the common dtypes with explicit vectors:
+// the outputs interleave even and odd samples, which compilers vectorise poorly. Same
+// operation order as the scalar loop, so every ISA level gives the same bits.
+// Returns the first i it did not process.
+inline int64_t up_horizontal_simd(const uint8_t* __restrict s, uint16_t* __restrict h, int64_t last) {
+    int64_t i = 1;
+#if defined(__AVX2__)
+    for (; i + 15 <= last; i += 16) {
+        __m256i a = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(s + i - 1)));
+        __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(s + i)));
+        __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(s + i + 1)));
+        __m256i ev = _mm256_add_epi16(_mm256_add_epi16(a, c),
+                                      _mm256_add_epi16(_mm256_slli_epi16(b, 2), _mm256_slli_epi16(b, 1)));
+        __m256i od = _mm256_slli_epi16(_mm256_add_epi16(b, c), 2);
+        __m256i lo = _mm256_unpacklo_epi16(ev, od), hi = _mm256_unpackhi_epi16(ev, od);
+        _mm256_storeu_si256((__m256i*)(h + 2 * i), _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_storeu_si256((__m256i*)(h + 2 * i + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
+    }
+#elif defined(__SSE2__)
+    const __m128i z = _mm_setzero_si128();
+    for (; i + 15 <= last; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i*)(s + i - 1));
+        __m128i b = _mm_loadu_si128((const __m128i*)(s + i));
+        __m128i c = _mm_loadu_si128((const __m128i*)(s + i + 1));
+        for (int half = 0; half < 2; ++half) {
+            __m128i a16 = half ? _mm_unpackhi_epi8(a, z) : _mm_unpacklo_epi8(a, z);
+            __m128i b16 = half ? _mm_unpackhi_epi8(b, z) : _mm_unpacklo_epi8(b, z);
+            __m128i c16 = half ? _mm_unpackhi_epi8(c, z) : _mm_unpacklo_epi8(c, z);
+            __m128i ev = _mm_add_epi16(_mm_add_epi16(a16, c16),
+                                       _mm_add_epi16(_mm_slli_epi16(b16, 2), _mm_slli_epi16(b16, 1)));
+            __m128i od = _mm_slli_epi16(_mm_add_epi16(b16, c16), 2);
+            _mm_storeu_si128((__m128i*)(h + 2 * i + 16 * half), _mm_unpacklo_epi16(ev, od));
+            _mm_storeu_si128((__m128i*)(h + 2 * i + 16 * half + 8), _mm_unpackhi_epi16(ev, od));
+        }
+    }
+#endif
+    (void)s; (void)h; (void)last;
+    return i;
+}
+
+inline int64_t up_horizontal_simd(const float* __restrict s, float* __restrict h, int64_t last) {
+    int64_t i = 1;
+#if defined(__AVX2__)
+    const __m256 six = _mm256_set1_ps(6.0f), four = _mm256_set1_ps(4.0f);
+    for (; i + 7 <= last; i += 8) {
+        __m256 a = _mm256_loadu_ps(s + i - 1), b = _mm256_loadu_ps(s + i), c = _mm256_loadu_ps(s + i + 1);
+        __m256 ev = _mm256_add_ps(_mm256_add_ps(a, _mm256_mul_ps(b, six)), c);
+        __m256 od = _mm256_mul_ps(_mm256_add_ps(b, c), four);
+        __m256 lo = _mm256_unpacklo_ps(ev, od), hi = _mm256_unpackhi_ps(ev, od);
+        _mm256_storeu_ps(h + 2 * i, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(h + 2 * i + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    }
+#elif defined(__SSE2__)
+    const __m128 six = _mm_set1_ps(6.0f), four = _mm_set1_ps(4.0f);
+    for (; i + 3 <= last; i += 4) {
+        __m128 a = _mm_loadu_ps(s + i - 1), b = _mm_loadu_ps(s + i), c = _mm_loadu_ps(s + i + 1);
+        __m128 ev = _mm_add_ps(_mm_add_ps(a, _mm_mul_ps(b, six)), c);
+        __m128 od = _mm_mul_ps(_mm_add_ps(b, c), four);
+        _mm_storeu_ps(h + 2 * i, _mm_unpacklo_ps(ev, od));
+        _mm_storeu_ps(h + 2 * i + 4, _mm_unpackhi_ps(ev, od));
+    }
+#endif
+    (void)s; (void)h; (void)last;
+    return i;
+}
+
 template <int CN, class T>
 inline void up_horizontal(const typename Traits<T>::I* __restrict s, typename Traits<T>::A* __restrict h,
                           int64_t W, int64_t dw, int64_t cn_rt, const int64_t* colmap,
@@ -147,7 +291,10 @@ inline void up_horizontal(const typename Traits<T>::I* __restrict s, typename Tr
     const int64_t last = std::min(W - 2, (dw - 2) / 2);
     edge(0);
     if constexpr (CN == 1) {
-        for (int64_t i = 1; i <= last; ++i) {
+        int64_t i = 1;
+        if constexpr (std::is_same_v<T, uint8_t> || std::is_same_v<T, float>)
+            i = up_horizontal_simd(s, h, last);
+        for (; i <= last; ++i) {
             h[2 * i] = A((s[i - 1] + s[i] * 6) + s[i + 1]);
             h[2 * i + 1] = A((s[i] + s[i + 1]) * 4);
         }
@@ -162,6 +309,22 @@ inline void up_horizontal(const typename Traits<T>::I* __restrict s, typename Tr
         }
     }
     for (int64_t i = std::max<int64_t>(1, last + 1); 2 * i < dw; ++i) edge(i);
+}
+
+// Separate functions with restrict pointers: inline in the lambda, a uint8_t output
+// may alias everything and the loop stays scalar.
+template <class T>
+void up_vertical_even(const typename Traits<T>::A* __restrict h0, const typename Traits<T>::A* __restrict h1,
+                      const typename Traits<T>::A* __restrict h2, typename Traits<T>::I* __restrict out, int64_t n) {
+    using A = typename Traits<T>::A;
+    for (int64_t i = 0; i < n; ++i) out[i] = Traits<T>::up(A((h0[i] + h1[i] * 6) + h2[i]));
+}
+
+template <class T>
+void up_vertical_odd(const typename Traits<T>::A* __restrict h1, const typename Traits<T>::A* __restrict h2,
+                     typename Traits<T>::I* __restrict out, int64_t n) {
+    using A = typename Traits<T>::A;
+    for (int64_t i = 0; i < n; ++i) out[i] = Traits<T>::up(A((h1[i] + h2[i]) * 4));
 }
 
 template <class T>
@@ -216,10 +379,8 @@ void pyr_up_impl(const Image& src, const Image& dst, const BorderSpec& border, i
                 I* out;
                 if constexpr (std::is_same_v<T, half_t>) out = obuf.get(drowlen);
                 else out = drow;
-                if (par == 0)
-                    for (int64_t i = 0; i < drowlen; ++i) out[i] = Traits<T>::up(A((h0[i] + h1[i] * 6) + h2[i]));
-                else
-                    for (int64_t i = 0; i < drowlen; ++i) out[i] = Traits<T>::up(A((h1[i] + h2[i]) * 4));
+                if (par == 0) up_vertical_even<T>(h0, h1, h2, out, drowlen);
+                else up_vertical_odd<T>(h1, h2, out, drowlen);
                 if constexpr (std::is_same_v<T, half_t>) float_to_half_row(out, drow, drowlen);
             }
         }
