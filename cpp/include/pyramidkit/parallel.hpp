@@ -16,6 +16,8 @@ bool in_forked_child();
 void install_fork_handler();
 void note_pool_used();  // a fork after this point leaves the child single-threaded
 int hardware_threads();
+// memcpy on up to nthreads threads: the yardstick for memory-bound kernels.
+void parallel_copy(void* dst, const void* src, int64_t nbytes, int nthreads);
 
 // Calls fn(begin, end) on up to nthreads threads, each with one contiguous range of
 // [0, n). Every item is computed by exactly the same code whatever the split, which is

@@ -75,6 +75,16 @@ PYBIND11_MODULE(_core, m) {
             throw py::value_error("level: unknown ISA level '" + name + "'; accepted: baseline, avx2, avx512");
     });
     m.def("hardware_threads", &pk::hardware_threads);
+    m.def("parallel_copy", [](py::array dst, const py::array& src, int nthreads) {
+        if (!(dst.flags() & py::array::c_style) || !(src.flags() & py::array::c_style) || !dst.writeable() ||
+            dst.nbytes() != src.nbytes())
+            throw py::value_error("parallel_copy: needs C-contiguous arrays of equal byte size, dst writeable");
+        void* d = dst.mutable_data();
+        const void* s = src.data();
+        const int64_t n = src.nbytes();
+        py::gil_scoped_release release;
+        pk::parallel_copy(d, s, n, nthreads);
+    }, py::arg("dst"), py::arg("src"), py::arg("nthreads"));
     m.def("in_forked_child", &pk::in_forked_child);
 #ifdef PK_HAVE_OPENMP
     m.attr("openmp") = true;

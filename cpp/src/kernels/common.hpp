@@ -1,6 +1,7 @@
 // Shared pieces of the kernels: per-dtype arithmetic, float16 conversion, borders.
 // Included by kernel files, so it is compiled once per ISA level with that level's flags.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -114,6 +115,40 @@ template <> struct Traits<double> {
     static I down(A s) { return s * (1.0 / 256); }
     static I up(A s) { return s * (1.0 / 64); }
 };
+
+// Outputs much larger than the caches are written with non-temporal stores: the lines
+// are not read first (no read-for-ownership), which saves a third of the traffic.
+// Measured on the development machine (2 cores, large shared L3): a 64 MiB pyr_up output
+// got 1.6x faster, 16 MiB outputs got 10-25% slower, hence the threshold.
+constexpr int64_t kStreamBytes = int64_t(32) << 20;
+
+inline void stream_copy(void* __restrict dst, const void* __restrict src, int64_t n) {
+    char* d = static_cast<char*>(dst);
+    const char* s = static_cast<const char*>(src);
+#if defined(__SSE2__)
+    int64_t head = std::min<int64_t>(n, (16 - (int64_t)((uintptr_t)d & 15)) & 15);
+    std::memcpy(d, s, (size_t)head);
+    int64_t i = head;
+#if defined(__AVX2__)
+    if (((uintptr_t)(d + i) & 31) && i + 16 <= n) {
+        _mm_stream_si128((__m128i*)(d + i), _mm_loadu_si128((const __m128i*)(s + i)));
+        i += 16;
+    }
+    for (; i + 32 <= n; i += 32)
+        _mm256_stream_si256((__m256i*)(d + i), _mm256_loadu_si256((const __m256i*)(s + i)));
+#endif
+    for (; i + 16 <= n; i += 16) _mm_stream_si128((__m128i*)(d + i), _mm_loadu_si128((const __m128i*)(s + i)));
+    std::memcpy(d + i, s + i, (size_t)(n - i));
+#else
+    std::memcpy(d, s, (size_t)n);
+#endif
+}
+
+inline void stream_fence() {
+#if defined(__SSE2__)
+    _mm_sfence();
+#endif
+}
 
 // A source row as type I: the row itself, or float16 converted into scratch.
 template <class T>

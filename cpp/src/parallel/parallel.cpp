@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 namespace pk {
@@ -31,6 +32,13 @@ int hardware_threads() {
     unsigned n = std::thread::hardware_concurrency();
     return n ? (int)n : 1;
 #endif
+}
+
+void parallel_copy(void* dst, const void* src, int64_t nbytes, int nthreads) {
+    // 64 KiB blocks per thread at least; this is the benchmark's copy-bandwidth yardstick.
+    parallel_for(nbytes, nthreads, int64_t(1) << 16, [&](int64_t b, int64_t e) {
+        std::memcpy(static_cast<char*>(dst) + b, static_cast<const char*>(src) + b, (size_t)(e - b));
+    });
 }
 
 }  // namespace pk
