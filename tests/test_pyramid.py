@@ -151,3 +151,19 @@ def test_property_against_reference(h, w, cn, dtype, border, op, value, seed, da
     dst = data.draw(st.sampled_from([None] + _dst_sizes(op, h, w)))
     kw = dict(dst_size=dst, border=border, value=value)
     assert_close(getattr(pk, op)(a, **kw), getattr(ref, op)(a, **kw), dtype, a)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_large_outputs_streaming_path(dtype):
+    # Outputs >= 32 MiB take the non-temporal store path; a full-width crop of the same
+    # image (small output, regular stores) must give bit-identical interior rows.
+    rng = np.random.default_rng(11)
+    a = random_array(rng, (2900, 3000) if dtype == np.uint8 else (2048, 2048), dtype)
+    big = pk.pyr_up(a)
+    assert big.nbytes >= 32 << 20
+    crop = pk.pyr_up(a[40:70])
+    np.testing.assert_array_equal(big[82:138], crop[2:58])
+    down_src = np.tile(a, (4, 4) if dtype == np.uint8 else (4, 2))
+    big_down = pk.pyr_down(down_src)
+    assert big_down.nbytes >= 32 << 20
+    np.testing.assert_array_equal(big_down[30:40], pk.pyr_down(down_src[56:84])[2:12])
