@@ -61,9 +61,9 @@ def pyr_down(img: Any, *, dst_size: Optional[Tuple[int, int]] = None, border: An
     --------
     >>> import numpy as np, pyramidkit as pk
     >>> img = np.arange(16, dtype=np.uint8).reshape(4, 4) * 16
-    >>> pk.pyr_down(img)
-    array([[ 45,  67],
-           [134, 157]], dtype=uint8)
+    >>> pk.pyr_down(img)          # equal to cv2.pyrDown(img)
+    array([[ 60,  78],
+           [132, 150]], dtype=uint8)
     """
     r = pyr_args("pyr_down", img, dst_size, border, value, layout)
     return _run(_core.pyr_down, r, out)
@@ -97,11 +97,11 @@ def pyr_up(img: Any, *, dst_size: Optional[Tuple[int, int]] = None, border: Any 
     Examples
     --------
     >>> import numpy as np, pyramidkit as pk
-    >>> pk.pyr_up(np.array([[0, 64], [128, 255]], dtype=np.uint8))
-    array([[ 16,  32,  56,  64],
-           [ 56,  72,  96, 104],
-           [112, 128, 152, 160],
-           [128, 144, 168, 176]], dtype=uint8)
+    >>> pk.pyr_up(np.array([[0, 64], [128, 255]], dtype=np.uint8))   # equal to cv2.pyrUp
+    array([[ 52,  72, 102, 112],
+           [ 88, 112, 148, 160],
+           [142, 172, 216, 231],
+           [160, 192, 239, 255]], dtype=uint8)
     """
     r = pyr_args("pyr_up", img, dst_size, border, value, layout)
     return _run(_core.pyr_up, r, out)

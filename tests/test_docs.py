@@ -1,0 +1,22 @@
+"""The examples in the docstrings run and give what they show."""
+import doctest
+
+import pytest
+
+import pyramidkit
+import pyramidkit._config
+import pyramidkit.pyramid
+
+
+@pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit._config], ids=lambda m: m.__name__)
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_bench_command_quick(capsys):
+    from pyramidkit.__main__ import main
+    assert main(["bench", "--quick", "--rounds", "1", "--block", "0.001", "--ops", "pyr_up"]) == 0
+    out = capsys.readouterr().out
+    assert "pyr_up" in out and "of copy bw" in out
