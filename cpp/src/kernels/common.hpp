@@ -150,6 +150,33 @@ inline void stream_fence() {
 #endif
 }
 
+// Where a kernel writes an output row: straight into dst, or into per-thread scratch when
+// the row must be converted (float16) or streamed (outputs >= kStreamBytes); finish()
+// moves a staged row to dst. One per thread; its destructor fences streamed stores.
+template <class T>
+class RowSink {
+    using I = typename Traits<T>::I;
+    static constexpr bool kHalf = std::is_same_v<T, half_t>;
+    bool stream_;
+    std::vector<I> buf_;
+
+public:
+    explicit RowSink(const Image& dst)
+        : stream_(!kHalf && dst.planes() * dst.h * dst.w * dst.cn * (int64_t)sizeof(T) >= kStreamBytes) {}
+    ~RowSink() {
+        if (stream_) stream_fence();
+    }
+    I* row(T* drow, int64_t n) {
+        if (!kHalf && !stream_) return (I*)drow;
+        if ((int64_t)buf_.size() < n) buf_.resize((size_t)n);
+        return buf_.data();
+    }
+    void finish(T* drow, const I* out, int64_t n) {
+        if constexpr (kHalf) float_to_half_row(out, drow, n);
+        else if (stream_) stream_copy(drow, out, n * (int64_t)sizeof(T));
+    }
+};
+
 // A source row as type I: the row itself, or float16 converted into scratch.
 template <class T>
 inline const typename Traits<T>::I* read_row(const T* row, typename Traits<T>::I* scratch, int64_t n) {

@@ -143,12 +143,12 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
     int64_t padmap[5];
     for (int k = 0; k < 5; ++k) padmap[k] = border_index(k < 2 ? k - 2 : W + (k - 2), W, b);
     const std::vector<I> constrow(b == Border::constant ? (size_t)rowlen : 0, cval);
-    const bool stream = !std::is_same_v<T, half_t> && dst.planes() * dh * dw * cn * (int64_t)sizeof(T) >= kStreamBytes;
 
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<A> tbuf;
         Scratch<I> conv[5];  // float16 rows converted to float32
-        Scratch<I> obuf, fbuf;
+        Scratch<I> fbuf;
+        RowSink<T> sink(dst);
         A* t0 = tbuf.get((W + 5) * cn);
         A* t = t0 + 2 * cn;
         for (int64_t item = begin; item < end; ++item) {
@@ -169,7 +169,7 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
                     for (int64_t c = 0; c < cn; ++c) pad[c] = t[padmap[k] * cn + c];
             }
             T* drow = (T*)(dst.plane(p) + y * dst.sh);
-            I* out = (std::is_same_v<T, half_t> || stream) ? obuf.get(dw * cn) : (I*)drow;
+            I* out = sink.row(drow, dw * cn);
             switch (cn) {
                 case 1: down_horizontal<1, T>(t, out, dw, cn); break;
                 case 2: down_horizontal_fullres<2, T>(t, fbuf.get(2 * dw * cn), out, dw); break;
@@ -177,10 +177,8 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
                 case 4: down_horizontal_fullres<4, T>(t, fbuf.get(2 * dw * cn), out, dw); break;
                 default: down_horizontal<0, T>(t, out, dw, cn); break;
             }
-            if constexpr (std::is_same_v<T, half_t>) float_to_half_row(out, drow, dw * cn);
-            else if (stream) stream_copy(drow, out, dw * cn * (int64_t)sizeof(T));
+            sink.finish(drow, out, dw * cn);
         }
-        if (stream) stream_fence();
     };
     const int64_t items = src.planes() * dh;
     parallel_for(items, nthreads, std::max<int64_t>(1, kMinElemsPerThread / std::max<int64_t>(1, dw * cn)), work);
@@ -340,12 +338,12 @@ void pyr_up_impl(const Image& src, const Image& dst, const BorderSpec& border, i
     std::vector<int64_t> colmap((size_t)W + 3);
     for (int64_t v = -1; v <= W + 1; ++v) colmap[(size_t)(v + 1)] = up_index(v, W, b, false);
     const int64_t npairs = (dh + 1) / 2;
-    const bool stream = !std::is_same_v<T, half_t> && dst.planes() * dh * drowlen * (int64_t)sizeof(T) >= kStreamBytes;
 
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<A> ring[3];
         int64_t key[3] = {INT64_MIN, INT64_MIN, INT64_MIN};  // item-plane * (H+3) + v
-        Scratch<I> conv, obuf;
+        Scratch<I> conv;
+        RowSink<T> sink(dst);
         // Horizontal row of virtual source row v of plane p, computed once per thread.
         auto hrow = [&](int64_t p, int64_t v) -> const A* {
             int slot = (int)(((v % 3) + 3) % 3);
@@ -378,14 +376,12 @@ void pyr_up_impl(const Image& src, const Image& dst, const BorderSpec& border, i
                 const int64_t y = 2 * j + par;
                 if (y >= dh) break;
                 T* drow = (T*)(dplane + y * dst.sh);
-                I* out = (std::is_same_v<T, half_t> || stream) ? obuf.get(drowlen) : (I*)drow;
+                I* out = sink.row(drow, drowlen);
                 if (par == 0) up_vertical_even<T>(h0, h1, h2, out, drowlen);
                 else up_vertical_odd<T>(h1, h2, out, drowlen);
-                if constexpr (std::is_same_v<T, half_t>) float_to_half_row(out, drow, drowlen);
-                else if (stream) stream_copy(drow, out, drowlen * (int64_t)sizeof(T));
+                sink.finish(drow, out, drowlen);
             }
         }
-        if (stream) stream_fence();
     };
     const int64_t items = src.planes() * npairs;
     parallel_for(items, nthreads, std::max<int64_t>(1, kMinElemsPerThread / std::max<int64_t>(1, 2 * drowlen)), work);
