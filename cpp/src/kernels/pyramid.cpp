@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels/common.hpp"
+#include "kernels/simd.hpp"
 #include "pyramidkit/kernels.hpp"
 #include "pyramidkit/parallel.hpp"
 
@@ -30,66 +31,83 @@ inline void down_vertical(const I* __restrict r0, const I* __restrict r1, const 
         t[i] = A(((r0[i] + r4[i]) + (r1[i] + r3[i]) * 4) + r2[i] * 6);
 }
 
-// Explicit-vector cn == 1 decimation for uint8 and float32 (stride-2 reads vectorise
-// poorly). Returns the first x not processed; same arithmetic and order as the scalar loop.
-inline int64_t down_horizontal_simd(const uint16_t* __restrict t, uint8_t* __restrict out, int64_t dw) {
-    int64_t x = 0;
-    // t <= 4080, so pairs fit signed 16-bit madd: (t[2x-2] + 4 t[2x-1]) + (6 t[2x] + 4 t[2x+1]) + t[2x+2].
-#if defined(__AVX2__)
-    const __m256i w14 = _mm256_set1_epi32(0x00040001), w64 = _mm256_set1_epi32(0x00040006),
-                  w10 = _mm256_set1_epi32(0x00000001), r = _mm256_set1_epi32(128);
-    auto eight = [&](const uint16_t* p) {
-        __m256i a = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i*)(p - 2)), w14);
-        __m256i b = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i*)(p)), w64);
-        __m256i c = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i*)(p + 2)), w10);
-        return _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(a, b), _mm256_add_epi32(c, r)), 8);
-    };
-    for (; x + 16 <= dw; x += 16) {
-        __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(eight(t + 2 * x), eight(t + 2 * x + 16)), 0xD8);
-        _mm_storeu_si128((__m128i*)(out + x),
-                         _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)));
+// 1 4 6 4 1 of five vectors, in the scalar loops' order: ((a + e) + (b + d) * 4) + c * 6.
+template <class S>
+inline typename S::V sum5(const typename S::V* v) {
+    using V = typename S::V;
+    V b4, c6;
+    if constexpr (std::is_same_v<S, simd::U16>) {
+        b4 = S::template shl<2>(S::add(v[1], v[3]));
+        c6 = S::mul(v[2], S::set1(6));
+    } else {
+        b4 = S::mul(S::add(v[1], v[3]), S::set1(4));
+        c6 = S::mul(v[2], S::set1(6));
     }
-#elif defined(__SSE2__)
-    const __m128i w14 = _mm_set1_epi32(0x00040001), w64 = _mm_set1_epi32(0x00040006),
-                  w10 = _mm_set1_epi32(0x00000001), r = _mm_set1_epi32(128);
-    auto four = [&](const uint16_t* p) {
-        __m128i a = _mm_madd_epi16(_mm_loadu_si128((const __m128i*)(p - 2)), w14);
-        __m128i b = _mm_madd_epi16(_mm_loadu_si128((const __m128i*)(p)), w64);
-        __m128i c = _mm_madd_epi16(_mm_loadu_si128((const __m128i*)(p + 2)), w10);
-        return _mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(a, b), _mm_add_epi32(c, r)), 8);
-    };
-    for (; x + 16 <= dw; x += 16) {
-        __m128i lo = _mm_packs_epi32(four(t + 2 * x), four(t + 2 * x + 8));
-        __m128i hi = _mm_packs_epi32(four(t + 2 * x + 16), four(t + 2 * x + 24));
-        _mm_storeu_si128((__m128i*)(out + x), _mm_packus_epi16(lo, hi));
-    }
-#endif
-    (void)t; (void)out; (void)dw;
-    return x;
+    return S::add(S::add(S::add(v[0], v[4]), b4), c6);
 }
 
-inline int64_t down_horizontal_simd(const float* __restrict t, float* __restrict out, int64_t dw) {
-    int64_t x = 0;
-#if defined(__AVX2__)
-    const __m256 four = _mm256_set1_ps(4.0f), six = _mm256_set1_ps(6.0f), scale = _mm256_set1_ps(1.0f / 256);
-    // even/odd samples of 16 consecutive floats starting at p, in order
-    auto split = [](const float* p, __m256& ev, __m256& od) {
-        __m256 v0 = _mm256_loadu_ps(p), v1 = _mm256_loadu_ps(p + 8);
-        ev = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(v0, v1, 0x88)), 0xD8));
-        od = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(v0, v1, 0xDD)), 0xD8));
-    };
-    for (; x + 8 <= dw; x += 8) {
-        __m256 em, om, e0, o0, ep, op;  // samples 2x-2+2k (em), 2x-1+2k (om), 2x+2k, 2x+1+2k, 2x+2+2k
-        split(t + 2 * x - 2, em, om);
-        split(t + 2 * x, e0, o0);
-        split(t + 2 * x + 2, ep, op);
-        __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(em, ep), _mm256_mul_ps(_mm256_add_ps(om, o0), four)),
-                                 _mm256_mul_ps(e0, six));
-        _mm256_storeu_ps(out + x, _mm256_mul_ps(s, scale));
+// cn == 1 for uint8 and float32 (float16 is computed in float32): one output row.
+// The vertical sums are stored split into even (te) and odd (to) columns, so the
+// decimation becomes unit-stride loads at offsets -1, 0, +1 with no shuffles:
+//   out[x] = ((te[x-1] + te[x+1]) + (to[x-1] + to[x]) * 4) + te[x] * 6.
+// For uint8 the split is free (low and high byte of a 16-bit lane) and everything stays
+// in 16-bit lanes: the largest sum is 255 * 256 + 128.
+// te and to are valid from index -1; padmap maps virtual columns -2, -1, W .. W+2.
+template <class T>
+void down_row_cn1(const typename Traits<T>::I* const* r, typename Traits<T>::A* __restrict te,
+                  typename Traits<T>::A* __restrict to, typename Traits<T>::I* __restrict out, int64_t W, int64_t dw,
+                  const int64_t* padmap, typename Traits<T>::A cpad) {
+    using I = typename Traits<T>::I;
+    using A = typename Traits<T>::A;
+    int64_t j = 0;
+    if constexpr (simd::kSimd && std::is_same_v<I, uint8_t>) {
+        using S = simd::U16;
+        for (; j + 2 * S::N <= W; j += 2 * S::N) {
+            typename S::V e[5], o[5];
+            for (int k = 0; k < 5; ++k) S::split_u8(r[k] + j, e[k], o[k]);
+            S::store(te + j / 2, sum5<S>(e));
+            S::store(to + j / 2, sum5<S>(o));
+        }
+    } else if constexpr (simd::kSimd) {
+        using S = simd::F32;
+        for (; j + 2 * S::N <= W; j += 2 * S::N) {
+            typename S::V a[5], b[5], e, o;
+            for (int k = 0; k < 5; ++k) {
+                a[k] = S::load(r[k] + j);
+                b[k] = S::load(r[k] + j + S::N);
+            }
+            S::unzip(sum5<S>(a), sum5<S>(b), e, o);
+            S::store(te + j / 2, e);
+            S::store(to + j / 2, o);
+        }
     }
-#endif
-    (void)t; (void)out; (void)dw;
-    return x;
+    for (; j < W; ++j)
+        (j & 1 ? to : te)[j >> 1] = A(((r[0][j] + r[4][j]) + (r[1][j] + r[3][j]) * 4) + r[2][j] * 6);
+
+    auto at = [&](int64_t v) -> A& { return (v & 1 ? to : te)[v >> 1]; };  // v >> 1 floors: -2, -1 -> -1
+    A pad[5];
+    for (int k = 0; k < 5; ++k) pad[k] = padmap[k] < 0 ? cpad : at(padmap[k]);
+    for (int k = 0; k < 5; ++k) at(k < 2 ? k - 2 : W + k - 2) = pad[k];
+
+    int64_t x = 0;
+    if constexpr (simd::kSimd && std::is_same_v<I, uint8_t>) {
+        using S = simd::U16;
+        auto one = [&](int64_t x0) {
+            typename S::V v[5] = {S::load(te + x0 - 1), S::load(to + x0 - 1), S::load(te + x0), S::load(to + x0),
+                                  S::load(te + x0 + 1)};
+            return S::template shr<8>(S::add(sum5<S>(v), S::set1(128)));
+        };
+        for (; x + 2 * S::N <= dw; x += 2 * S::N) S::store_u8x2(out + x, one(x), one(x + S::N));
+    } else if constexpr (simd::kSimd) {
+        using S = simd::F32;
+        const typename S::V scale = S::set1(1.0f / 256);
+        for (; x + S::N <= dw; x += S::N) {
+            typename S::V v[5] = {S::load(te + x - 1), S::load(to + x - 1), S::load(te + x), S::load(to + x),
+                                  S::load(te + x + 1)};
+            S::store(out + x, S::mul(sum5<S>(v), scale));
+        }
+    }
+    for (; x < dw; ++x) out[x] = Traits<T>::down(A(((te[x - 1] + te[x + 1]) + (to[x - 1] + to[x]) * 4) + te[x] * 6));
 }
 
 // Interleaved channels (2 <= CN <= 4): filter at full resolution, where every tap is a
@@ -113,9 +131,7 @@ inline void down_horizontal(const typename Traits<T>::A* __restrict t, typename 
     using A = typename Traits<T>::A;
     const int64_t cn = CN > 0 ? CN : cn_rt;
     if constexpr (CN == 1) {
-        int64_t x = 0;
-        if constexpr (std::is_same_v<T, uint8_t> || std::is_same_v<T, float>) x = down_horizontal_simd(t, out, dw);
-        for (; x < dw; ++x) {
+        for (int64_t x = 0; x < dw; ++x) {
             const A* p = t + 2 * x;
             out[x] = Traits<T>::down(A(((p[-2] + p[2]) + (p[-1] + p[1]) * 4) + p[0] * 6));
         }
@@ -143,14 +159,18 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
     int64_t padmap[5];
     for (int k = 0; k < 5; ++k) padmap[k] = border_index(k < 2 ? k - 2 : W + (k - 2), W, b);
     const std::vector<I> constrow(b == Border::constant ? (size_t)rowlen : 0, cval);
+    constexpr bool kRowCn1 = std::is_same_v<I, uint8_t> || std::is_same_v<I, float>;
 
     auto work = [&](int64_t begin, int64_t end) {
-        Scratch<A> tbuf;
+        Scratch<A> tbuf, tbuf_e, tbuf_o;
         Scratch<I> conv[5];  // float16 rows converted to float32
         Scratch<I> fbuf;
         RowSink<T> sink(dst);
         A* t0 = tbuf.get((W + 5) * cn);
         A* t = t0 + 2 * cn;
+        const bool row_cn1 = kRowCn1 && cn == 1;
+        A* te = row_cn1 ? tbuf_e.get(W / 2 + 4) + 1 : nullptr;  // index -1 .. W/2 + 2
+        A* to = row_cn1 ? tbuf_o.get(W / 2 + 4) + 1 : nullptr;
         for (int64_t item = begin; item < end; ++item) {
             const int64_t p = item / dh, y = item % dh;
             const char* splane = src.plane(p);
@@ -160,6 +180,15 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
                 rows[k] = sy < 0 ? constrow.data()
                                  : read_row((const T*)(splane + sy * src.sh), conv[k].get(rowlen), rowlen);
             }
+            T* drow = (T*)(dst.plane(p) + y * dst.sh);
+            I* out = sink.row(drow, dw * cn);
+            if constexpr (kRowCn1) {
+                if (row_cn1) {
+                    down_row_cn1<T>(rows, te, to, out, W, dw, padmap, A(cval * 16));
+                    sink.finish(drow, out, dw);
+                    continue;
+                }
+            }
             down_vertical(rows[0], rows[1], rows[2], rows[3], rows[4], t, rowlen);
             for (int k = 0; k < 5; ++k) {
                 A* pad = t + (k < 2 ? (k - 2) * cn : (W + k - 2) * cn);
@@ -168,8 +197,6 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
                 else
                     for (int64_t c = 0; c < cn; ++c) pad[c] = t[padmap[k] * cn + c];
             }
-            T* drow = (T*)(dst.plane(p) + y * dst.sh);
-            I* out = sink.row(drow, dw * cn);
             switch (cn) {
                 case 1: down_horizontal<1, T>(t, out, dw, cn); break;
                 case 2: down_horizontal_fullres<2, T>(t, fbuf.get(2 * dw * cn), out, dw); break;

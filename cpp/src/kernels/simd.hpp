@@ -1,0 +1,175 @@
+// The few vector operations the hand-written kernel loops use, defined once per ISA level
+// at that level's widest width (AVX-512BW: 512-bit, AVX2: 256, SSE2: 128). A kernel loop is
+// written once against U16 / F32 and compiled per level; kSimd is false where none of these
+// exist (other architectures), and kernels then run their scalar loops only.
+//
+// Every operation is exact lane-wise arithmetic in the lane type, so a loop written with
+// them gives the same bits as the scalar loop with the same operation order.
+#pragma once
+#include "kernels/common.hpp"
+
+namespace pk {
+namespace PK_ISA_NS {
+namespace simd {
+
+#if defined(__AVX512BW__)
+constexpr bool kSimd = true;
+
+struct U16 {  // uint16 lanes
+    using V = __m512i;
+    static constexpr int N = 32;
+    static V load(const uint16_t* p) { return _mm512_loadu_si512(p); }
+    static void store(uint16_t* p, V v) { _mm512_storeu_si512(p, v); }
+    static V set1(uint16_t x) { return _mm512_set1_epi16((short)x); }
+    static V add(V a, V b) { return _mm512_add_epi16(a, b); }
+    static V mul(V a, V b) { return _mm512_mullo_epi16(a, b); }
+    template <int K> static V shl(V a) { return _mm512_slli_epi16(a, K); }
+    template <int K> static V shr(V a) { return _mm512_srli_epi16(a, K); }
+    // 2N bytes at p, widened: even = p[0], p[2], ...; odd = p[1], p[3], ...
+    static void split_u8(const uint8_t* p, V& even, V& odd) {
+        V v = _mm512_loadu_si512(p);
+        even = _mm512_and_si512(v, _mm512_set1_epi16(0x00ff));
+        odd = _mm512_srli_epi16(v, 8);
+    }
+    // N lanes of u8 from p, widened.
+    static V load_u8(const uint8_t* p) { return _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)p)); }
+    // Lanes of a then b (all <= 255) as 2N bytes.
+    static void store_u8x2(uint8_t* p, V a, V b) {
+        // maskz form: the plain one trips GCC 12's -Wmaybe-uninitialized in its own header
+        _mm512_storeu_si512(p, _mm512_maskz_permutexvar_epi64(0xff, _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7),
+                                                              _mm512_packus_epi16(a, b)));
+    }
+    // Interleave: lo = a0 b0 a1 b1 ... (first N), hi = the rest.
+    static void zip(V a, V b, V& lo, V& hi) {
+        V l = _mm512_unpacklo_epi16(a, b), h = _mm512_unpackhi_epi16(a, b);
+        lo = _mm512_permutex2var_epi64(l, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), h);
+        hi = _mm512_permutex2var_epi64(l, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), h);
+    }
+};
+
+struct F32 {
+    using V = __m512;
+    static constexpr int N = 16;
+    static V load(const float* p) { return _mm512_loadu_ps(p); }
+    static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+    static V set1(float x) { return _mm512_set1_ps(x); }
+    static V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+    // a, b are 2N consecutive samples; even = samples 0, 2, ..., odd = 1, 3, ...
+    static void unzip(V a, V b, V& even, V& odd) {
+        const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        even = _mm512_permutex2var_ps(a, ie, b);
+        odd = _mm512_permutex2var_ps(a, io, b);
+    }
+    static void zip(V a, V b, V& lo, V& hi) {
+        const __m512i il = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i ih = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        lo = _mm512_permutex2var_ps(a, il, b);
+        hi = _mm512_permutex2var_ps(a, ih, b);
+    }
+};
+
+#elif defined(__AVX2__)
+constexpr bool kSimd = true;
+
+struct U16 {
+    using V = __m256i;
+    static constexpr int N = 16;
+    static V load(const uint16_t* p) { return _mm256_loadu_si256((const __m256i*)p); }
+    static void store(uint16_t* p, V v) { _mm256_storeu_si256((__m256i*)p, v); }
+    static V set1(uint16_t x) { return _mm256_set1_epi16((short)x); }
+    static V add(V a, V b) { return _mm256_add_epi16(a, b); }
+    static V mul(V a, V b) { return _mm256_mullo_epi16(a, b); }
+    template <int K> static V shl(V a) { return _mm256_slli_epi16(a, K); }
+    template <int K> static V shr(V a) { return _mm256_srli_epi16(a, K); }
+    static void split_u8(const uint8_t* p, V& even, V& odd) {
+        V v = _mm256_loadu_si256((const __m256i*)p);
+        even = _mm256_and_si256(v, _mm256_set1_epi16(0x00ff));
+        odd = _mm256_srli_epi16(v, 8);
+    }
+    static V load_u8(const uint8_t* p) { return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)p)); }
+    static void store_u8x2(uint8_t* p, V a, V b) {
+        _mm256_storeu_si256((__m256i*)p, _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8));
+    }
+    static void zip(V a, V b, V& lo, V& hi) {
+        V l = _mm256_unpacklo_epi16(a, b), h = _mm256_unpackhi_epi16(a, b);
+        lo = _mm256_permute2x128_si256(l, h, 0x20);
+        hi = _mm256_permute2x128_si256(l, h, 0x31);
+    }
+};
+
+struct F32 {
+    using V = __m256;
+    static constexpr int N = 8;
+    static V load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+    static V set1(float x) { return _mm256_set1_ps(x); }
+    static V add(V a, V b) { return _mm256_add_ps(a, b); }
+    static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+    static void unzip(V a, V b, V& even, V& odd) {
+        even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+        odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
+    }
+    static void zip(V a, V b, V& lo, V& hi) {
+        V l = _mm256_unpacklo_ps(a, b), h = _mm256_unpackhi_ps(a, b);
+        lo = _mm256_permute2f128_ps(l, h, 0x20);
+        hi = _mm256_permute2f128_ps(l, h, 0x31);
+    }
+};
+
+#elif defined(__SSE2__)
+constexpr bool kSimd = true;
+
+struct U16 {
+    using V = __m128i;
+    static constexpr int N = 8;
+    static V load(const uint16_t* p) { return _mm_loadu_si128((const __m128i*)p); }
+    static void store(uint16_t* p, V v) { _mm_storeu_si128((__m128i*)p, v); }
+    static V set1(uint16_t x) { return _mm_set1_epi16((short)x); }
+    static V add(V a, V b) { return _mm_add_epi16(a, b); }
+    static V mul(V a, V b) { return _mm_mullo_epi16(a, b); }
+    template <int K> static V shl(V a) { return _mm_slli_epi16(a, K); }
+    template <int K> static V shr(V a) { return _mm_srli_epi16(a, K); }
+    static void split_u8(const uint8_t* p, V& even, V& odd) {
+        V v = _mm_loadu_si128((const __m128i*)p);
+        even = _mm_and_si128(v, _mm_set1_epi16(0x00ff));
+        odd = _mm_srli_epi16(v, 8);
+    }
+    static V load_u8(const uint8_t* p) {
+        return _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i*)p), _mm_setzero_si128());
+    }
+    static void store_u8x2(uint8_t* p, V a, V b) { _mm_storeu_si128((__m128i*)p, _mm_packus_epi16(a, b)); }
+    static void zip(V a, V b, V& lo, V& hi) {
+        lo = _mm_unpacklo_epi16(a, b);
+        hi = _mm_unpackhi_epi16(a, b);
+    }
+};
+
+struct F32 {
+    using V = __m128;
+    static constexpr int N = 4;
+    static V load(const float* p) { return _mm_loadu_ps(p); }
+    static void store(float* p, V v) { _mm_storeu_ps(p, v); }
+    static V set1(float x) { return _mm_set1_ps(x); }
+    static V add(V a, V b) { return _mm_add_ps(a, b); }
+    static V mul(V a, V b) { return _mm_mul_ps(a, b); }
+    static void unzip(V a, V b, V& even, V& odd) {
+        even = _mm_shuffle_ps(a, b, 0x88);
+        odd = _mm_shuffle_ps(a, b, 0xDD);
+    }
+    static void zip(V a, V b, V& lo, V& hi) {
+        lo = _mm_unpacklo_ps(a, b);
+        hi = _mm_unpackhi_ps(a, b);
+    }
+};
+
+#else
+constexpr bool kSimd = false;
+struct U16 { static constexpr int N = 1; };
+struct F32 { static constexpr int N = 1; };
+#endif
+
+}  // namespace simd
+}  // namespace PK_ISA_NS
+}  // namespace pk
