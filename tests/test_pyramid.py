@@ -10,8 +10,9 @@ import pyramidkit.reference as ref
 from conftest import BORDERS, DTYPES, ISA_LEVELS, LAYOUT_SHAPES, assert_close, random_array
 
 OPS = ["pyr_down", "pyr_up"]
-# tiny, odd, even, and widths around the vector lengths (16/32/64 bytes)
-SIZES = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 3), (5, 8), (4, 7), (9, 15), (16, 17), (33, 65), (31, 64)]
+# tiny, odd, even, widths around the vector lengths (16/32/64 bytes), and wide enough for
+# the 512-bit loops over output columns (2 x 32 uint8 outputs per step)
+SIZES = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 3), (5, 8), (4, 7), (9, 15), (16, 17), (33, 65), (31, 64), (5, 263)]
 
 
 @pytest.mark.parametrize("op", OPS)

@@ -6,6 +6,7 @@ message names the argument, what was given and what is accepted.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Optional, Sequence, Tuple
 
@@ -143,17 +144,24 @@ def parse_border(border: Any) -> int:
                      "(or the matching cv2.BORDER_* codes 0-4)")
 
 
+_INT_LIMITS = {np.dtype(t).char: (int(np.iinfo(t).min), int(np.iinfo(t).max))
+               for t in (np.uint8, np.uint16, np.int16, np.int32, np.int64)}
+
+
 def border_value(value: Any, dtype: np.dtype) -> float:
     """The constant border value as the image dtype would hold it (OpenCV saturate_cast)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"value: expected a real number, got {type(value).__name__}")
     v = float(value)
-    if np.issubdtype(dtype, np.integer):
-        if not np.isfinite(v):
+    limits = _INT_LIMITS.get(np.dtype(dtype).char)
+    if limits is not None:
+        if not math.isfinite(v):
             raise ValueError(f"value: {value!r} cannot be a border value for an integer image")
-        info = np.iinfo(dtype)
-        return float(min(max(np.rint(v), info.min), info.max))
-    return float(np.asarray(v).astype(dtype))
+        return float(min(max(round(v), limits[0]), limits[1]))  # round(): half to even, as np.rint
+    if np.dtype(dtype).char == "d":
+        return v
+    with np.errstate(over="ignore"):  # too large for float16/32 becomes inf, as a cast does
+        return float(np.dtype(dtype).type(v))
 
 
 def size_pair(size: Any, name: str) -> Tuple[int, int]:

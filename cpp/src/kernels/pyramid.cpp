@@ -229,68 +229,31 @@ inline int64_t up_index(int64_t v, int64_t len, Border b, bool is_row) {
     return border_index(v, len, b);
 }
 
-// Interior of the cn == 1 horizontal pass for the common dtypes with explicit vectors:
+// Interior of the cn == 1 horizontal pass for uint8 and float32 with explicit vectors:
 // the outputs interleave even and odd samples, which compilers vectorise poorly. Same
 // operation order as the scalar loop, so every ISA level gives the same bits.
 // Returns the first i it did not process.
-inline int64_t up_horizontal_simd(const uint8_t* __restrict s, uint16_t* __restrict h, int64_t last) {
+template <class T>
+inline int64_t up_horizontal_simd(const typename Traits<T>::I* __restrict s, typename Traits<T>::A* __restrict h,
+                                  int64_t last) {
     int64_t i = 1;
-#if defined(__AVX2__)
-    for (; i + 15 <= last; i += 16) {
-        __m256i a = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(s + i - 1)));
-        __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(s + i)));
-        __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(s + i + 1)));
-        __m256i ev = _mm256_add_epi16(_mm256_add_epi16(a, c),
-                                      _mm256_add_epi16(_mm256_slli_epi16(b, 2), _mm256_slli_epi16(b, 1)));
-        __m256i od = _mm256_slli_epi16(_mm256_add_epi16(b, c), 2);
-        __m256i lo = _mm256_unpacklo_epi16(ev, od), hi = _mm256_unpackhi_epi16(ev, od);
-        _mm256_storeu_si256((__m256i*)(h + 2 * i), _mm256_permute2x128_si256(lo, hi, 0x20));
-        _mm256_storeu_si256((__m256i*)(h + 2 * i + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
-    }
-#elif defined(__SSE2__)
-    const __m128i z = _mm_setzero_si128();
-    for (; i + 15 <= last; i += 16) {
-        __m128i a = _mm_loadu_si128((const __m128i*)(s + i - 1));
-        __m128i b = _mm_loadu_si128((const __m128i*)(s + i));
-        __m128i c = _mm_loadu_si128((const __m128i*)(s + i + 1));
-        for (int half = 0; half < 2; ++half) {
-            __m128i a16 = half ? _mm_unpackhi_epi8(a, z) : _mm_unpacklo_epi8(a, z);
-            __m128i b16 = half ? _mm_unpackhi_epi8(b, z) : _mm_unpacklo_epi8(b, z);
-            __m128i c16 = half ? _mm_unpackhi_epi8(c, z) : _mm_unpacklo_epi8(c, z);
-            __m128i ev = _mm_add_epi16(_mm_add_epi16(a16, c16),
-                                       _mm_add_epi16(_mm_slli_epi16(b16, 2), _mm_slli_epi16(b16, 1)));
-            __m128i od = _mm_slli_epi16(_mm_add_epi16(b16, c16), 2);
-            _mm_storeu_si128((__m128i*)(h + 2 * i + 16 * half), _mm_unpacklo_epi16(ev, od));
-            _mm_storeu_si128((__m128i*)(h + 2 * i + 16 * half + 8), _mm_unpackhi_epi16(ev, od));
+    if constexpr (simd::kSimd && std::is_same_v<T, uint8_t>) {
+        using S = simd::U16;
+        for (; i + S::N - 1 <= last; i += S::N) {
+            typename S::V a = S::load_u8(s + i - 1), b = S::load_u8(s + i), c = S::load_u8(s + i + 1), lo, hi;
+            S::zip(S::add(S::add(a, S::mul(b, S::set1(6))), c), S::template shl<2>(S::add(b, c)), lo, hi);
+            S::store(h + 2 * i, lo);
+            S::store(h + 2 * i + S::N, hi);
+        }
+    } else if constexpr (simd::kSimd && std::is_same_v<T, float>) {
+        using S = simd::F32;
+        for (; i + S::N - 1 <= last; i += S::N) {
+            typename S::V a = S::load(s + i - 1), b = S::load(s + i), c = S::load(s + i + 1), lo, hi;
+            S::zip(S::add(S::add(a, S::mul(b, S::set1(6.0f))), c), S::mul(S::add(b, c), S::set1(4.0f)), lo, hi);
+            S::store(h + 2 * i, lo);
+            S::store(h + 2 * i + S::N, hi);
         }
     }
-#endif
-    (void)s; (void)h; (void)last;
-    return i;
-}
-
-inline int64_t up_horizontal_simd(const float* __restrict s, float* __restrict h, int64_t last) {
-    int64_t i = 1;
-#if defined(__AVX2__)
-    const __m256 six = _mm256_set1_ps(6.0f), four = _mm256_set1_ps(4.0f);
-    for (; i + 7 <= last; i += 8) {
-        __m256 a = _mm256_loadu_ps(s + i - 1), b = _mm256_loadu_ps(s + i), c = _mm256_loadu_ps(s + i + 1);
-        __m256 ev = _mm256_add_ps(_mm256_add_ps(a, _mm256_mul_ps(b, six)), c);
-        __m256 od = _mm256_mul_ps(_mm256_add_ps(b, c), four);
-        __m256 lo = _mm256_unpacklo_ps(ev, od), hi = _mm256_unpackhi_ps(ev, od);
-        _mm256_storeu_ps(h + 2 * i, _mm256_permute2f128_ps(lo, hi, 0x20));
-        _mm256_storeu_ps(h + 2 * i + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-    }
-#elif defined(__SSE2__)
-    const __m128 six = _mm_set1_ps(6.0f), four = _mm_set1_ps(4.0f);
-    for (; i + 3 <= last; i += 4) {
-        __m128 a = _mm_loadu_ps(s + i - 1), b = _mm_loadu_ps(s + i), c = _mm_loadu_ps(s + i + 1);
-        __m128 ev = _mm_add_ps(_mm_add_ps(a, _mm_mul_ps(b, six)), c);
-        __m128 od = _mm_mul_ps(_mm_add_ps(b, c), four);
-        _mm_storeu_ps(h + 2 * i, _mm_unpacklo_ps(ev, od));
-        _mm_storeu_ps(h + 2 * i + 4, _mm_unpackhi_ps(ev, od));
-    }
-#endif
     (void)s; (void)h; (void)last;
     return i;
 }
@@ -318,8 +281,7 @@ inline void up_horizontal(const typename Traits<T>::I* __restrict s, typename Tr
     edge(0);
     if constexpr (CN == 1) {
         int64_t i = 1;
-        if constexpr (std::is_same_v<T, uint8_t> || std::is_same_v<T, float>)
-            i = up_horizontal_simd(s, h, last);
+        i = up_horizontal_simd<T>(s, h, last);
         for (; i <= last; ++i) {
             h[2 * i] = A((s[i - 1] + s[i] * 6) + s[i + 1]);
             h[2 * i + 1] = A((s[i] + s[i + 1]) * 4);
@@ -343,14 +305,32 @@ template <class T>
 void up_vertical_even(const typename Traits<T>::A* __restrict h0, const typename Traits<T>::A* __restrict h1,
                       const typename Traits<T>::A* __restrict h2, typename Traits<T>::I* __restrict out, int64_t n) {
     using A = typename Traits<T>::A;
-    for (int64_t i = 0; i < n; ++i) out[i] = Traits<T>::up(A((h0[i] + h1[i] * 6) + h2[i]));
+    int64_t i = 0;
+    if constexpr (simd::kSimd && std::is_same_v<T, uint8_t>) {  // 16-bit lanes: sums <= 255 * 64 + 32
+        using S = simd::U16;
+        auto one = [&](int64_t k) {
+            typename S::V v = S::add(S::add(S::load(h0 + k), S::mul(S::load(h1 + k), S::set1(6))), S::load(h2 + k));
+            return S::template shr<6>(S::add(v, S::set1(32)));
+        };
+        for (; i + 2 * S::N <= n; i += 2 * S::N) S::store_u8x2(out + i, one(i), one(i + S::N));
+    }
+    for (; i < n; ++i) out[i] = Traits<T>::up(A((h0[i] + h1[i] * 6) + h2[i]));
 }
 
 template <class T>
 void up_vertical_odd(const typename Traits<T>::A* __restrict h1, const typename Traits<T>::A* __restrict h2,
                      typename Traits<T>::I* __restrict out, int64_t n) {
     using A = typename Traits<T>::A;
-    for (int64_t i = 0; i < n; ++i) out[i] = Traits<T>::up(A((h1[i] + h2[i]) * 4));
+    int64_t i = 0;
+    if constexpr (simd::kSimd && std::is_same_v<T, uint8_t>) {
+        using S = simd::U16;
+        auto one = [&](int64_t k) {
+            typename S::V v = S::template shl<2>(S::add(S::load(h1 + k), S::load(h2 + k)));
+            return S::template shr<6>(S::add(v, S::set1(32)));
+        };
+        for (; i + 2 * S::N <= n; i += 2 * S::N) S::store_u8x2(out + i, one(i), one(i + S::N));
+    }
+    for (; i < n; ++i) out[i] = Traits<T>::up(A((h1[i] + h2[i]) * 4));
 }
 
 template <class T>
