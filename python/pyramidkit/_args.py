@@ -225,3 +225,47 @@ def pyr_args(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: 
     r.out_shape = with_spatial(a.shape, r.layout, dh, dw)
     check_size(r.out_shape, a.itemsize, "img")
     return r
+
+
+# Laplacian band dtype per image dtype: wide enough that bands and reconstruction are exact.
+BAND_DTYPES = {np.dtype(np.uint8): np.dtype(np.int16), np.dtype(np.uint16): np.dtype(np.int32),
+               np.dtype(np.int16): np.dtype(np.int32), np.dtype(np.float16): np.dtype(np.float32),
+               np.dtype(np.float32): np.dtype(np.float32), np.dtype(np.float64): np.dtype(np.float64)}
+
+
+def level_sizes(h: int, w: int, levels: Any, min_size: Any) -> list:
+    """(h, w) of every pyramid level, level 0 first, each the pyr_down size of the one above."""
+    if isinstance(min_size, bool) or not isinstance(min_size, numbers.Integral) or min_size < 1:
+        raise ValueError(f"min_size: expected an integer >= 1, got {min_size!r}")
+    sizes = [(h, w)]
+    if levels is None:
+        while max(sizes[-1]) > min_size:
+            ph, pw = sizes[-1]
+            sizes.append(((ph + 1) // 2, (pw + 1) // 2))
+        return sizes
+    if isinstance(levels, bool) or not isinstance(levels, numbers.Integral) or levels < 1:
+        raise ValueError(f"levels: expected an integer >= 1 (level 0, the input, included) or None, got {levels!r}")
+    if levels > 64:
+        raise ValueError(f"levels: {levels} is more than 64; every level below 1x1 would be 1x1")
+    for _ in range(int(levels) - 1):
+        ph, pw = sizes[-1]
+        sizes.append(((ph + 1) // 2, (pw + 1) // 2))
+    return sizes
+
+
+def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]]) -> list:
+    """Arrays of the given (shape, dtype) carved from one allocation, each 64-byte aligned."""
+    offsets, total = [], 0
+    for shape, dtype in specs:
+        check_size(shape, np.dtype(dtype).itemsize, "pyramid")
+        total = (total + 63) // 64 * 64
+        offsets.append(total)
+        total += int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    buf = np.empty(total + 64, np.uint8)
+    base = (-buf.ctypes.data) % 64
+    out = []
+    for (shape, dtype), off in zip(specs, offsets):
+        n = int(np.prod(shape, dtype=np.int64))
+        start = base + off
+        out.append(buf[start:start + n * np.dtype(dtype).itemsize].view(dtype).reshape(shape))
+    return out

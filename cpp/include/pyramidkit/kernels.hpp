@@ -7,10 +7,18 @@ namespace pk {
 // A kernel reads src, writes dst (both validated by the caller) with up to nthreads threads.
 using PyrFn = void (*)(const Image& src, const Image& dst, const BorderSpec& border, int nthreads);
 
+// Levels 1..n of a Gaussian pyramid of src (levels[i] has the pyr_down size of the one above).
+using PyramidFn = void (*)(const Image& src, const Image* levels, int n, const BorderSpec& border, int nthreads);
+// Laplacian band step: band = fine - pyr_up(coarse) (sub), fine = band + pyr_up(coarse) (add).
+using LapFn = void (*)(const Image& coarse, const Image& a, const Image& b, const BorderSpec& border, int nthreads);
+
 struct KernelTable {
     const char* isa = "";
     PyrFn pyr_down[kNumDTypes] = {};
     PyrFn pyr_up[kNumDTypes] = {};
+    PyramidFn gaussian_pyramid[kNumDTypes] = {};
+    LapFn laplacian_sub[kNumDTypes] = {};  // (coarse, fine, band)
+    LapFn laplacian_add[kNumDTypes] = {};  // (coarse, band, fine)
 };
 
 // Each kernel file defines, in every ISA namespace, a function that fills its entries.

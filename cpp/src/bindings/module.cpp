@@ -4,7 +4,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "pyramidkit/dispatch.hpp"
 #include "pyramidkit/kernels.hpp"
@@ -56,6 +58,104 @@ void run_pyr(const py::array& src, const py::array& dst, int border, double valu
     fn(s, d, b, nthreads);
 }
 
+pk::BorderSpec border_of(int border, double value) {
+    if (border < 0 || border > 4) throw py::value_error("border: unknown border code");
+    return pk::BorderSpec{static_cast<pk::Border>(border), value};
+}
+
+// Laplacian band dtype of an image dtype (see BandOf in kernels/pyramid.cpp).
+char band_kind_size(pk::DType dt, int& size) {
+    switch (dt) {
+        case pk::DType::u8: size = 2; return 'i';
+        case pk::DType::u16: case pk::DType::i16: size = 4; return 'i';
+        case pk::DType::f16: case pk::DType::f32: size = 4; return 'f';
+        default: size = 8; return 'f';
+    }
+}
+
+void check_band(const py::array& a, pk::DType dt) {
+    int size = 0;
+    const char kind = band_kind_size(dt, size);
+    if (a.dtype().kind() != kind || a.dtype().itemsize() != size)
+        throw py::type_error("bands: dtype " + std::string(py::str(a.dtype())) + " is not the band dtype of the image");
+}
+
+std::vector<pk::Image> images_of(const std::vector<py::array>& arrays, pk::DType dt, const pk::Image& like,
+                                 const char* name, bool writeable, bool band = false) {
+    std::vector<pk::Image> out;
+    for (const auto& a : arrays) {
+        if (band) check_band(a, dt);
+        else if (dtype_of(a, name) != dt) throw py::type_error(std::string(name) + ": dtype differs from the image");
+        pk::Image im = image_of(a, name, writeable);
+        if (im.planes() != like.planes() || im.cn != like.cn || im.h < 1 || im.w < 1)
+            throw py::value_error(std::string(name) + ": plane counts or channels do not match the image");
+        out.push_back(im);
+    }
+    return out;
+}
+
+void check_level_sizes(const pk::Image& src, const std::vector<pk::Image>& lev) {
+    int64_t h = src.h, w = src.w;
+    for (const auto& l : lev) {
+        h = (h + 1) / 2; w = (w + 1) / 2;
+        if (l.h != h || l.w != w) throw py::value_error("levels: sizes do not follow the pyr_down rule");
+    }
+}
+
+void run_gaussian_pyramid(const py::array& src, const std::vector<py::array>& levels, int border, double value,
+                          int nthreads) {
+    const pk::DType dt = dtype_of(src, "src");
+    const pk::Image s = image_of(src, "src", false);
+    const auto lev = images_of(levels, dt, s, "levels", true);
+    check_level_sizes(s, lev);
+    const pk::BorderSpec b = border_of(border, value);
+    const auto fn = pk::kernels().gaussian_pyramid[static_cast<int>(dt)];
+    py::gil_scoped_release release;
+    if (!lev.empty()) fn(s, lev.data(), (int)lev.size(), b, nthreads);
+}
+
+void run_laplacian_pyramid(const py::array& src, const std::vector<py::array>& gauss,
+                           const std::vector<py::array>& bands, int border, double value, int nthreads) {
+    const pk::DType dt = dtype_of(src, "src");
+    const pk::Image s = image_of(src, "src", false);
+    const auto g = images_of(gauss, dt, s, "gauss", true);
+    const auto l = images_of(bands, dt, s, "bands", true, true);
+    check_level_sizes(s, g);
+    if (l.size() != g.size()) throw py::value_error("bands: one band per level below the coarsest");
+    for (size_t i = 0; i < l.size(); ++i) {
+        const pk::Image& fine = i == 0 ? s : g[i - 1];
+        if (l[i].h != fine.h || l[i].w != fine.w) throw py::value_error("bands: size differs from its level");
+    }
+    const pk::BorderSpec b = border_of(border, value);
+    const auto& k = pk::kernels();
+    const int d = static_cast<int>(dt);
+    py::gil_scoped_release release;
+    if (g.empty()) return;
+    k.gaussian_pyramid[d](s, g.data(), (int)g.size(), b, nthreads);
+    for (size_t i = 0; i < l.size(); ++i) k.laplacian_sub[d](g[i], i == 0 ? s : g[i - 1], l[i], b, nthreads);
+}
+
+// fine[i] = bands[i] + pyr_up(fine[i+1]), fine[L] = coarsest, for i = L-1 .. 0.
+void run_reconstruct_laplacian(const std::vector<py::array>& bands, const py::array& coarsest,
+                               const std::vector<py::array>& fine, int border, double value, int nthreads) {
+    const pk::DType dt = dtype_of(coarsest, "coarsest");
+    const pk::Image c = image_of(coarsest, "coarsest", false);
+    const auto l = images_of(bands, dt, c, "bands", false, true);
+    const auto f = images_of(fine, dt, c, "fine", true);
+    if (l.size() != f.size()) throw py::value_error("fine: one output per band");
+    for (size_t i = 0; i < l.size(); ++i) {
+        const pk::Image& up = i + 1 == l.size() ? c : f[i + 1];
+        if (f[i].h != l[i].h || f[i].w != l[i].w || std::abs(f[i].h - 2 * up.h) > f[i].h % 2 ||
+            std::abs(f[i].w - 2 * up.w) > f[i].w % 2)
+            throw py::value_error("bands: sizes do not form a Laplacian pyramid (each level the pyr_down size of the one above)");
+    }
+    const pk::BorderSpec b = border_of(border, value);
+    const auto& k = pk::kernels();
+    const int d = static_cast<int>(dt);
+    py::gil_scoped_release release;
+    for (size_t j = l.size(); j-- > 0;) k.laplacian_add[d](j + 1 == l.size() ? c : f[j + 1], l[j], f[j], b, nthreads);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -66,6 +166,13 @@ PYBIND11_MODULE(_core, m) {
           py::arg("border"), py::arg("value"), py::arg("nthreads"));
     m.def("pyr_up", &run_pyr<&pk::KernelTable::pyr_up>, py::arg("src"), py::arg("dst"),
           py::arg("border"), py::arg("value"), py::arg("nthreads"));
+
+    m.def("gaussian_pyramid", &run_gaussian_pyramid, py::arg("src"), py::arg("levels"), py::arg("border"),
+          py::arg("value"), py::arg("nthreads"));
+    m.def("laplacian_pyramid", &run_laplacian_pyramid, py::arg("src"), py::arg("gauss"), py::arg("bands"),
+          py::arg("border"), py::arg("value"), py::arg("nthreads"));
+    m.def("reconstruct_laplacian", &run_reconstruct_laplacian, py::arg("bands"), py::arg("coarsest"),
+          py::arg("fine"), py::arg("border"), py::arg("value"), py::arg("nthreads"));
 
     m.def("compiled_isas", &pk::compiled_isas);
     m.def("supported_isas", &pk::supported_isas);

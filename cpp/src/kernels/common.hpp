@@ -161,8 +161,9 @@ class RowSink {
     std::vector<I> buf_;
 
 public:
-    explicit RowSink(const Image& dst)
-        : stream_(!kHalf && dst.planes() * dst.h * dst.w * dst.cn * (int64_t)sizeof(T) >= kStreamBytes) {}
+    // allow_stream = false for rows that are read again soon (pyramid levels).
+    explicit RowSink(const Image& dst, bool allow_stream = true)
+        : stream_(allow_stream && !kHalf && dst.planes() * dst.h * dst.w * dst.cn * (int64_t)sizeof(T) >= kStreamBytes) {}
     ~RowSink() {
         if (stream_) stream_fence();
     }

@@ -1,6 +1,7 @@
 // pyr_down / pyr_up: the Gaussian pyramid reduce and expand steps, 5-tap [1 4 6 4 1]/16.
 // Compiled once per ISA level (PK_ISA_NS names the namespace); see CMakeLists.txt.
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "kernels/common.hpp"
@@ -146,69 +147,182 @@ inline void down_horizontal(const typename Traits<T>::A* __restrict t, typename 
     }
 }
 
+// pyr_down one output row at a time, with the scratch rows it needs (one per thread).
 template <class T>
-void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border, int nthreads) {
+class DownRows {
     using I = typename Traits<T>::I;
     using A = typename Traits<T>::A;
-    const int64_t H = src.h, W = src.w, cn = src.cn, dh = dst.h, dw = dst.w;
-    const int64_t rowlen = W * cn;
-    const Border b = border.type;
-    const I cval = I(border.value);
+    static constexpr bool kRowCn1 = std::is_same_v<I, uint8_t> || std::is_same_v<I, float>;
+    int64_t W_, cn_, dw_;
+    I cval_;
+    int64_t padmap_[5];  // virtual columns -2, -1 and W .. W+2 (2*dw <= W+2 by the size rule)
+    std::vector<I> constrow_;
+    Scratch<A> t_, te_, to_;
+    Scratch<I> conv_[5];  // float16 rows converted to float32
+    Scratch<I> f_;
 
-    // Column pads: virtual pixels -2, -1 and W .. W+2 (2*dw <= W+2 by the size rule).
-    int64_t padmap[5];
-    for (int k = 0; k < 5; ++k) padmap[k] = border_index(k < 2 ? k - 2 : W + (k - 2), W, b);
-    const std::vector<I> constrow(b == Border::constant ? (size_t)rowlen : 0, cval);
-    constexpr bool kRowCn1 = std::is_same_v<I, uint8_t> || std::is_same_v<I, float>;
+public:
+    DownRows(int64_t W, int64_t cn, int64_t dw, const BorderSpec& border)
+        : W_(W), cn_(cn), dw_(dw), cval_(I(border.value)),
+          constrow_(border.type == Border::constant ? (size_t)(W * cn) : 0, I(border.value)) {
+        for (int k = 0; k < 5; ++k) padmap_[k] = border_index(k < 2 ? k - 2 : W + (k - 2), W, border.type);
+    }
 
+    // Output row drow from source rows src[0..4] (nullptr: a constant-border row).
+    void run(const T* const* src, T* drow, RowSink<T>& sink) {
+        const int64_t W = W_, cn = cn_, dw = dw_, rowlen = W * cn;
+        const I* rows[5];
+        for (int k = 0; k < 5; ++k) rows[k] = src[k] ? read_row(src[k], conv_[k].get(rowlen), rowlen) : constrow_.data();
+        I* out = sink.row(drow, dw * cn);
+        const A cpad = A(cval_ * 16);
+        if constexpr (kRowCn1) {
+            if (cn == 1) {
+                A* te = te_.get(W / 2 + 4) + 1;  // index -1 .. W/2 + 2
+                A* to = to_.get(W / 2 + 4) + 1;
+                down_row_cn1<T>(rows, te, to, out, W, dw, padmap_, cpad);
+                sink.finish(drow, out, dw);
+                return;
+            }
+        }
+        A* t = t_.get((W + 5) * cn) + 2 * cn;
+        down_vertical(rows[0], rows[1], rows[2], rows[3], rows[4], t, rowlen);
+        for (int k = 0; k < 5; ++k) {
+            A* pad = t + (k < 2 ? (k - 2) * cn : (W + k - 2) * cn);
+            if (padmap_[k] < 0)
+                for (int64_t c = 0; c < cn; ++c) pad[c] = cpad;
+            else
+                for (int64_t c = 0; c < cn; ++c) pad[c] = t[padmap_[k] * cn + c];
+        }
+        switch (cn) {
+            case 1: down_horizontal<1, T>(t, out, dw, cn); break;
+            case 2: down_horizontal_fullres<2, T>(t, f_.get(2 * dw * cn), out, dw); break;
+            case 3: down_horizontal_fullres<3, T>(t, f_.get(2 * dw * cn), out, dw); break;
+            case 4: down_horizontal_fullres<4, T>(t, f_.get(2 * dw * cn), out, dw); break;
+            default: down_horizontal<0, T>(t, out, dw, cn); break;
+        }
+        sink.finish(drow, out, dw * cn);
+    }
+};
+
+template <class T>
+void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border, int nthreads) {
+    const int64_t H = src.h, dh = dst.h, dw = dst.w, cn = src.cn;
     auto work = [&](int64_t begin, int64_t end) {
-        Scratch<A> tbuf, tbuf_e, tbuf_o;
-        Scratch<I> conv[5];  // float16 rows converted to float32
-        Scratch<I> fbuf;
+        DownRows<T> down(src.w, cn, dw, border);
         RowSink<T> sink(dst);
-        A* t0 = tbuf.get((W + 5) * cn);
-        A* t = t0 + 2 * cn;
-        const bool row_cn1 = kRowCn1 && cn == 1;
-        A* te = row_cn1 ? tbuf_e.get(W / 2 + 4) + 1 : nullptr;  // index -1 .. W/2 + 2
-        A* to = row_cn1 ? tbuf_o.get(W / 2 + 4) + 1 : nullptr;
         for (int64_t item = begin; item < end; ++item) {
             const int64_t p = item / dh, y = item % dh;
-            const char* splane = src.plane(p);
-            const I* rows[5];
+            const T* rows[5];
             for (int k = 0; k < 5; ++k) {
-                int64_t sy = border_index(2 * y + k - 2, H, b);
-                rows[k] = sy < 0 ? constrow.data()
-                                 : read_row((const T*)(splane + sy * src.sh), conv[k].get(rowlen), rowlen);
+                int64_t sy = border_index(2 * y + k - 2, H, border.type);
+                rows[k] = sy < 0 ? nullptr : (const T*)(src.plane(p) + sy * src.sh);
             }
-            T* drow = (T*)(dst.plane(p) + y * dst.sh);
-            I* out = sink.row(drow, dw * cn);
-            if constexpr (kRowCn1) {
-                if (row_cn1) {
-                    down_row_cn1<T>(rows, te, to, out, W, dw, padmap, A(cval * 16));
-                    sink.finish(drow, out, dw);
-                    continue;
-                }
-            }
-            down_vertical(rows[0], rows[1], rows[2], rows[3], rows[4], t, rowlen);
-            for (int k = 0; k < 5; ++k) {
-                A* pad = t + (k < 2 ? (k - 2) * cn : (W + k - 2) * cn);
-                if (padmap[k] < 0)
-                    for (int64_t c = 0; c < cn; ++c) pad[c] = A(cval * 16);
-                else
-                    for (int64_t c = 0; c < cn; ++c) pad[c] = t[padmap[k] * cn + c];
-            }
-            switch (cn) {
-                case 1: down_horizontal<1, T>(t, out, dw, cn); break;
-                case 2: down_horizontal_fullres<2, T>(t, fbuf.get(2 * dw * cn), out, dw); break;
-                case 3: down_horizontal_fullres<3, T>(t, fbuf.get(2 * dw * cn), out, dw); break;
-                case 4: down_horizontal_fullres<4, T>(t, fbuf.get(2 * dw * cn), out, dw); break;
-                default: down_horizontal<0, T>(t, out, dw, cn); break;
-            }
-            sink.finish(drow, out, dw * cn);
+            down.run(rows, (T*)(dst.plane(p) + y * dst.sh), sink);
         }
     };
     const int64_t items = src.planes() * dh;
     parallel_for(items, nthreads, std::max<int64_t>(1, kMinElemsPerThread / std::max<int64_t>(1, dw * cn)), work);
+}
+
+// ---------------------------------------------------------------- gaussian_pyramid
+//
+// Levels 1..L of the Gaussian pyramid in one call. Each thread owns a band of rows of
+// every level (the rows whose centre falls in its band of the level above) and writes
+// only those; the few rows just outside that the next level needs (its halo) it computes
+// again into private rows. Rows are produced in a pull order: after each row of level 1,
+// every deeper level advances as far as its inputs allow, so a row is consumed while it
+// is still in cache instead of level after level through memory. Borders whose rows
+// depend on the far edge (wrap) simply make deeper levels wait; the result is the same.
+template <class T>
+void gaussian_pyramid_impl(const Image& src, const Image* lev, int L, const BorderSpec& border, int nthreads) {
+    const Border b = border.type;
+    const int64_t planes = src.planes(), cn = src.cn;
+    std::vector<const Image*> img(L + 1);
+    img[0] = &src;
+    for (int l = 1; l <= L; ++l) img[l] = &lev[l - 1];
+    // Bands: enough for every thread when there are fewer planes than threads, and each at
+    // least 64 rows of level 0 so halos stay small.
+    int64_t nb = 1;
+    if (planes < nthreads) nb = std::min<int64_t>((nthreads + planes - 1) / planes, std::max<int64_t>(1, src.h / 64));
+    const int64_t total = planes * src.h * src.w * cn;
+    if (total < 4 * kMinElemsPerThread) nthreads = 1;
+
+    auto work = [&](int64_t begin, int64_t end) {
+        for (int64_t item = begin; item < end; ++item) {
+            const int64_t p = item / nb, band = item % nb;
+            std::vector<int64_t> lo(L + 1), hi(L + 1);
+            lo[0] = src.h * band / nb;
+            hi[0] = src.h * (band + 1) / nb;
+            for (int l = 1; l <= L; ++l) {
+                lo[l] = std::min(img[l]->h, (lo[l - 1] + 1) / 2);
+                hi[l] = band == nb - 1 ? img[l]->h : std::min(img[l]->h, (hi[l - 1] + 1) / 2);
+            }
+            // Rows each level needs: its band, plus what the needed rows below read.
+            std::vector<std::vector<char>> need(L + 1), done(L + 1);
+            for (int l = 1; l <= L; ++l) {
+                need[l].assign((size_t)img[l]->h, 0);
+                done[l].assign((size_t)img[l]->h, 0);
+                for (int64_t y = lo[l]; y < hi[l]; ++y) need[l][y] = 1;
+            }
+            for (int l = L; l >= 2; --l)
+                for (int64_t y = 0; y < img[l]->h; ++y)
+                    if (need[l][y])
+                        for (int k = 0; k < 5; ++k) {
+                            int64_t r = border_index(2 * y + k - 2, img[l - 1]->h, b);
+                            if (r >= 0) need[l - 1][r] = 1;
+                        }
+            // Halo rows live in private storage, band rows in the output.
+            std::vector<std::vector<int64_t>> slot(L + 1), order(L + 1);
+            std::vector<std::vector<T>> halo(L + 1);
+            for (int l = 1; l <= L; ++l) {
+                const int64_t rowlen = img[l]->w * cn;
+                slot[l].assign((size_t)img[l]->h, -1);
+                int64_t n = 0;
+                for (int64_t y = 0; y < img[l]->h; ++y) {
+                    if (!need[l][y]) continue;
+                    order[l].push_back(y);
+                    if (y < lo[l] || y >= hi[l]) slot[l][y] = n++;
+                }
+                halo[l].resize((size_t)(n * rowlen));
+            }
+            auto row = [&](int l, int64_t y) -> T* {
+                if (l > 0 && slot[l][y] >= 0) return halo[l].data() + slot[l][y] * img[l]->w * cn;
+                return (T*)(img[l]->plane(p) + y * img[l]->sh);
+            };
+            auto ready = [&](int l, int64_t y) {
+                if (l == 1) return true;
+                for (int k = 0; k < 5; ++k) {
+                    int64_t r = border_index(2 * y + k - 2, img[l - 1]->h, b);
+                    if (r >= 0 && !done[l - 1][r]) return false;
+                }
+                return true;
+            };
+            std::vector<DownRows<T>> down;
+            std::vector<RowSink<T>> sink;
+            for (int l = 1; l <= L; ++l) {
+                down.emplace_back(img[l - 1]->w, cn, img[l]->w, border);
+                sink.emplace_back(*img[l], false);
+            }
+            std::vector<size_t> next(L + 1, 0);
+            auto compute = [&](int l) {
+                const int64_t y = order[l][next[l]++];
+                const T* rows[5];
+                for (int k = 0; k < 5; ++k) {
+                    int64_t r = border_index(2 * y + k - 2, img[l - 1]->h, b);
+                    rows[k] = r < 0 ? nullptr : row(l - 1, r);
+                }
+                down[l - 1].run(rows, row(l, y), sink[l - 1]);
+                done[l][y] = 1;
+            };
+            for (bool progress = true; progress;) {
+                progress = false;
+                if (next[1] < order[1].size()) { compute(1); progress = true; }
+                for (int l = 2; l <= L; ++l)
+                    while (next[l] < order[l].size() && ready(l, order[l][next[l]])) { compute(l); progress = true; }
+            }
+        }
+    };
+    parallel_for(planes * nb, nthreads, 1, work);
 }
 
 // ---------------------------------------------------------------- pyr_up
@@ -333,8 +447,41 @@ void up_vertical_odd(const typename Traits<T>::A* __restrict h1, const typename 
     for (; i < n; ++i) out[i] = Traits<T>::up(A((h1[i] + h2[i]) * 4));
 }
 
+// Laplacian band type: wide enough that band = G - pyr_up(G') and G = band + pyr_up(G')
+// are exact (float16 differences are exact in float32).
+template <class T> struct BandOf { using type = T; };
+template <> struct BandOf<uint8_t> { using type = int16_t; };
+template <> struct BandOf<uint16_t> { using type = int32_t; };
+template <> struct BandOf<int16_t> { using type = int32_t; };
+template <> struct BandOf<half_t> { using type = float; };
+template <class T> using Band = typename BandOf<T>::type;
+
+// pyr_up's row as the dtype stores it (float16 computes in float32: round it).
 template <class T>
-void pyr_up_impl(const Image& src, const Image& dst, const BorderSpec& border, int nthreads) {
+inline void round_to_stored(typename Traits<T>::I* v, int64_t n, Scratch<half_t>& tmp) {
+    if constexpr (std::is_same_v<T, half_t>) {
+        half_t* h = tmp.get(n);
+        float_to_half_row(v, h, n);
+        half_to_float_row(h, v, n);
+    } else {
+        (void)v; (void)n; (void)tmp;
+    }
+}
+
+template <class I, class W>
+inline I saturate_to(W v) {
+    if constexpr (std::is_integral_v<I>)
+        return I(std::min<W>(std::max<W>(v, W(std::numeric_limits<I>::min())), W(std::numeric_limits<I>::max())));
+    else
+        return I(v);
+}
+
+enum UpOp { kUpPlain = 0, kUpSub = 1, kUpAdd = 2 };
+
+// pyr_up; with kUpSub dst = aux - pyr_up(src) (a Laplacian band, dst of type Band<T>),
+// with kUpAdd dst = aux + pyr_up(src) (reconstruction, aux a band, integers saturate).
+template <class T, int OP>
+void pyr_up_op(const Image& src, const Image& dst, const BorderSpec& border, int nthreads, const Image* aux) {
     using I = typename Traits<T>::I;
     using A = typename Traits<T>::A;
     const int64_t H = src.h, W = src.w, cn = src.cn, dh = dst.h, dw = dst.w;
@@ -349,7 +496,8 @@ void pyr_up_impl(const Image& src, const Image& dst, const BorderSpec& border, i
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<A> ring[3];
         int64_t key[3] = {INT64_MIN, INT64_MIN, INT64_MIN};  // item-plane * (H+3) + v
-        Scratch<I> conv;
+        Scratch<I> conv, gconv, upbuf;
+        Scratch<half_t> hbuf;
         RowSink<T> sink(dst);
         // Horizontal row of virtual source row v of plane p, computed once per thread.
         auto hrow = [&](int64_t p, int64_t v) -> const A* {
@@ -383,10 +531,24 @@ void pyr_up_impl(const Image& src, const Image& dst, const BorderSpec& border, i
                 const int64_t y = 2 * j + par;
                 if (y >= dh) break;
                 T* drow = (T*)(dplane + y * dst.sh);
-                I* out = sink.row(drow, drowlen);
+                I* out = OP == kUpPlain ? sink.row(drow, drowlen) : upbuf.get(drowlen);
                 if (par == 0) up_vertical_even<T>(h0, h1, h2, out, drowlen);
                 else up_vertical_odd<T>(h1, h2, out, drowlen);
-                sink.finish(drow, out, drowlen);
+                if constexpr (OP == kUpPlain) {
+                    sink.finish(drow, out, drowlen);
+                } else if constexpr (OP == kUpSub) {
+                    round_to_stored<T>(out, drowlen, hbuf);
+                    const I* g = read_row((const T*)(aux->plane(p) + y * aux->sh), gconv.get(drowlen), drowlen);
+                    Band<T>* d = (Band<T>*)drow;
+                    for (int64_t i = 0; i < drowlen; ++i) d[i] = Band<T>(Band<T>(g[i]) - Band<T>(out[i]));
+                } else {
+                    round_to_stored<T>(out, drowlen, hbuf);
+                    const Band<T>* a = (const Band<T>*)(aux->plane(p) + y * aux->sh);
+                    I* o = sink.row(drow, drowlen);
+                    using Wd = std::conditional_t<std::is_integral_v<I>, int64_t, Band<T>>;
+                    for (int64_t i = 0; i < drowlen; ++i) o[i] = saturate_to<I>(Wd(a[i]) + Wd(out[i]));
+                    sink.finish(drow, o, drowlen);
+                }
             }
         }
     };
@@ -394,22 +556,38 @@ void pyr_up_impl(const Image& src, const Image& dst, const BorderSpec& border, i
     parallel_for(items, nthreads, std::max<int64_t>(1, kMinElemsPerThread / std::max<int64_t>(1, 2 * drowlen)), work);
 }
 
+template <class T>
+void pyr_up_impl(const Image& src, const Image& dst, const BorderSpec& b, int n) {
+    pyr_up_op<T, kUpPlain>(src, dst, b, n, nullptr);
+}
+template <class T>
+void laplacian_sub_impl(const Image& coarse, const Image& fine, const Image& band, const BorderSpec& b, int n) {
+    pyr_up_op<T, kUpSub>(coarse, band, b, n, &fine);
+}
+template <class T>
+void laplacian_add_impl(const Image& coarse, const Image& band, const Image& fine, const BorderSpec& b, int n) {
+    pyr_up_op<T, kUpAdd>(coarse, fine, b, n, &band);
+}
+
 }  // namespace
 
+// Every dtype's instance of a kernel template.
+#define PK_FILL(field, fn)                         \
+    t.field[(int)DType::u8] = fn<uint8_t>;         \
+    t.field[(int)DType::u16] = fn<uint16_t>;       \
+    t.field[(int)DType::i16] = fn<int16_t>;        \
+    t.field[(int)DType::f16] = fn<half_t>;         \
+    t.field[(int)DType::f32] = fn<float>;          \
+    t.field[(int)DType::f64] = fn<double>;
+
 void fill_pyramid(KernelTable& t) {
-    t.pyr_down[(int)DType::u8] = pyr_down_impl<uint8_t>;
-    t.pyr_down[(int)DType::u16] = pyr_down_impl<uint16_t>;
-    t.pyr_down[(int)DType::i16] = pyr_down_impl<int16_t>;
-    t.pyr_down[(int)DType::f16] = pyr_down_impl<half_t>;
-    t.pyr_down[(int)DType::f32] = pyr_down_impl<float>;
-    t.pyr_down[(int)DType::f64] = pyr_down_impl<double>;
-    t.pyr_up[(int)DType::u8] = pyr_up_impl<uint8_t>;
-    t.pyr_up[(int)DType::u16] = pyr_up_impl<uint16_t>;
-    t.pyr_up[(int)DType::i16] = pyr_up_impl<int16_t>;
-    t.pyr_up[(int)DType::f16] = pyr_up_impl<half_t>;
-    t.pyr_up[(int)DType::f32] = pyr_up_impl<float>;
-    t.pyr_up[(int)DType::f64] = pyr_up_impl<double>;
+    PK_FILL(pyr_down, pyr_down_impl)
+    PK_FILL(pyr_up, pyr_up_impl)
+    PK_FILL(gaussian_pyramid, gaussian_pyramid_impl)
+    PK_FILL(laplacian_sub, laplacian_sub_impl)
+    PK_FILL(laplacian_add, laplacian_add_impl)
 }
+#undef PK_FILL
 
 }  // namespace PK_ISA_NS
 }  // namespace pk
