@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
@@ -253,15 +254,30 @@ def level_sizes(h: int, w: int, levels: Any, min_size: Any) -> list:
     return sizes
 
 
-def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]]) -> list:
-    """Arrays of the given (shape, dtype) carved from one allocation, each 64-byte aligned."""
+_workspace = threading.local()
+# Largest workspace kept between calls; larger ones are allocated per call.
+WORKSPACE_MAX_BYTES = 256 << 20
+
+
+def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False) -> list:
+    """Arrays of the given (shape, dtype) carved from one allocation, each 64-byte aligned.
+
+    scratch=True: intermediates that do not outlive the call. They come from a buffer kept
+    per Python thread and reused, because first-touching fresh pages (the kernel zeroing
+    them) costs as much as the arithmetic on this kind of data.
+    """
     offsets, total = [], 0
     for shape, dtype in specs:
         check_size(shape, np.dtype(dtype).itemsize, "pyramid")
         total = (total + 63) // 64 * 64
         offsets.append(total)
         total += int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    buf = np.empty(total + 64, np.uint8)
+    if scratch and total + 64 <= WORKSPACE_MAX_BYTES:
+        buf = getattr(_workspace, "buf", None)
+        if buf is None or buf.size < total + 64:
+            buf = _workspace.buf = np.empty(total + 64, np.uint8)
+    else:
+        buf = np.empty(total + 64, np.uint8)
     base = (-buf.ctypes.data) % 64
     out = []
     for (shape, dtype), off in zip(specs, offsets):

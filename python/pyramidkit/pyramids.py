@@ -108,7 +108,8 @@ def laplacian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int =
     band_dt = BAND_DTYPES[a.dtype]
     res = carve([(with_spatial(a.shape, lay, lh, lw), band_dt) for lh, lw in sizes[:-1]]
                 + [(with_spatial(a.shape, lay, *sizes[-1]), a.dtype)])
-    gauss = carve([(with_spatial(a.shape, lay, lh, lw), a.dtype) for lh, lw in sizes[1:-1]]) + [res[-1]]
+    gauss = carve([(with_spatial(a.shape, lay, lh, lw), a.dtype) for lh, lw in sizes[1:-1]], scratch=True)
+    gauss.append(res[-1])
     _core.laplacian_pyramid(kernel_input(a, lay), [plane_view(g, lay) for g in gauss],
                             [plane_view(x, lay) for x in res[:-1]], b, v, get_num_threads())
     return res
@@ -161,7 +162,8 @@ def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101",
         if sizes[i + 1] != (nh, nw):
             raise ValueError(f"pyramid[{i + 1}]: size {sizes[i + 1]} is not the pyr_down size {(nh, nw)} of "
                              f"level {i}'s {sizes[i]}")
-    fine = carve([(with_spatial(coarse.shape, lay, lh, lw), coarse.dtype) for lh, lw in sizes[:-1]])
+    fine = [np.empty(with_spatial(coarse.shape, lay, *sizes[0]), coarse.dtype)]
+    fine += carve([(with_spatial(coarse.shape, lay, lh, lw), coarse.dtype) for lh, lw in sizes[1:-1]], scratch=True)
     _core.reconstruct_laplacian([kernel_input(x, lay) for x in bands], kernel_input(coarse, lay),
                                 [plane_view(f, lay) for f in fine], b, v, get_num_threads())
     return fine[0]

@@ -478,6 +478,23 @@ inline I saturate_to(W v) {
 
 enum UpOp { kUpPlain = 0, kUpSub = 1, kUpAdd = 2 };
 
+// Separate functions with restrict pointers so the loops vectorise without alias checks.
+template <class T>
+void band_sub(const typename Traits<T>::I* __restrict g, const typename Traits<T>::I* __restrict up,
+              Band<T>* __restrict d, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) d[i] = Band<T>(Band<T>(g[i]) - Band<T>(up[i]));
+}
+
+template <class T>
+void band_add(const Band<T>* __restrict a, const typename Traits<T>::I* __restrict up,
+              typename Traits<T>::I* __restrict o, int64_t n) {
+    using I = typename Traits<T>::I;
+    // Wide enough for any band value (user-edited ones too) plus the pyr_up value.
+    using Wd = std::conditional_t<!std::is_integral_v<I>, Band<T>,
+                                  std::conditional_t<sizeof(Band<T>) == 2, int32_t, int64_t>>;
+    for (int64_t i = 0; i < n; ++i) o[i] = saturate_to<I>(Wd(a[i]) + Wd(up[i]));
+}
+
 // pyr_up; with kUpSub dst = aux - pyr_up(src) (a Laplacian band, dst of type Band<T>),
 // with kUpAdd dst = aux + pyr_up(src) (reconstruction, aux a band, integers saturate).
 template <class T, int OP>
@@ -539,14 +556,12 @@ void pyr_up_op(const Image& src, const Image& dst, const BorderSpec& border, int
                 } else if constexpr (OP == kUpSub) {
                     round_to_stored<T>(out, drowlen, hbuf);
                     const I* g = read_row((const T*)(aux->plane(p) + y * aux->sh), gconv.get(drowlen), drowlen);
-                    Band<T>* d = (Band<T>*)drow;
-                    for (int64_t i = 0; i < drowlen; ++i) d[i] = Band<T>(Band<T>(g[i]) - Band<T>(out[i]));
+                    band_sub<T>(g, out, (Band<T>*)drow, drowlen);
                 } else {
                     round_to_stored<T>(out, drowlen, hbuf);
                     const Band<T>* a = (const Band<T>*)(aux->plane(p) + y * aux->sh);
                     I* o = sink.row(drow, drowlen);
-                    using Wd = std::conditional_t<std::is_integral_v<I>, int64_t, Band<T>>;
-                    for (int64_t i = 0; i < drowlen; ++i) o[i] = saturate_to<I>(Wd(a[i]) + Wd(out[i]));
+                    band_add<T>(a, out, o, drowlen);
                     sink.finish(drow, o, drowlen);
                 }
             }
