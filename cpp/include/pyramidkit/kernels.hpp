@@ -12,6 +12,10 @@ using PyramidFn = void (*)(const Image& src, const Image* levels, int n, const B
 // Laplacian band step: band = fine - pyr_up(coarse) (sub), fine = band + pyr_up(coarse) (add).
 using LapFn = void (*)(const Image& coarse, const Image& a, const Image& b, const BorderSpec& border, int nthreads);
 
+// Separable filter with odd tap counts nky, nkx (dst the size of src).
+using BlurFn = void (*)(const Image& src, const Image& dst, const double* ky, int nky, const double* kx, int nkx,
+                        const BorderSpec& border, int nthreads);
+
 struct KernelTable {
     const char* isa = "";
     PyrFn pyr_down[kNumDTypes] = {};
@@ -19,11 +23,12 @@ struct KernelTable {
     PyramidFn gaussian_pyramid[kNumDTypes] = {};
     LapFn laplacian_sub[kNumDTypes] = {};  // (coarse, fine, band)
     LapFn laplacian_add[kNumDTypes] = {};  // (coarse, band, fine)
+    BlurFn gaussian_blur[kNumDTypes] = {};
 };
 
 // Each kernel file defines, in every ISA namespace, a function that fills its entries.
 #define PK_DECLARE_ISA(ns) \
-    namespace ns { void fill_pyramid(KernelTable& t); }
+    namespace ns { void fill_pyramid(KernelTable& t); void fill_blur(KernelTable& t); }
 PK_DECLARE_ISA(baseline)
 PK_DECLARE_ISA(avx2)
 PK_DECLARE_ISA(avx512)

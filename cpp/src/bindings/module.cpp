@@ -156,6 +156,21 @@ void run_reconstruct_laplacian(const std::vector<py::array>& bands, const py::ar
     for (size_t j = l.size(); j-- > 0;) k.laplacian_add[d](j + 1 == l.size() ? c : f[j + 1], l[j], f[j], b, nthreads);
 }
 
+void run_gaussian_blur(const py::array& src, const py::array& dst, const std::vector<double>& ky,
+                       const std::vector<double>& kx, int border, double value, int nthreads) {
+    const pk::DType dt = dtype_of(src, "src");
+    if (dtype_of(dst, "dst") != dt) throw py::type_error("dst: dtype differs from src");
+    const pk::Image s = image_of(src, "src", false), d = image_of(dst, "dst", true);
+    if (s.planes() != d.planes() || s.cn != d.cn || s.h != d.h || s.w != d.w || s.h < 1 || s.w < 1)
+        throw py::value_error("src/dst: shapes differ");
+    if (ky.size() % 2 != 1 || kx.size() % 2 != 1 || ky.size() > (1u << 20) || kx.size() > (1u << 20))
+        throw py::value_error("ksize: kernel lengths must be odd");
+    const pk::BorderSpec b = border_of(border, value);
+    const auto fn = pk::kernels().gaussian_blur[static_cast<int>(dt)];
+    py::gil_scoped_release release;
+    fn(s, d, ky.data(), (int)ky.size(), kx.data(), (int)kx.size(), b, nthreads);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -173,6 +188,9 @@ PYBIND11_MODULE(_core, m) {
           py::arg("border"), py::arg("value"), py::arg("nthreads"));
     m.def("reconstruct_laplacian", &run_reconstruct_laplacian, py::arg("bands"), py::arg("coarsest"),
           py::arg("fine"), py::arg("border"), py::arg("value"), py::arg("nthreads"));
+
+    m.def("gaussian_blur", &run_gaussian_blur, py::arg("src"), py::arg("dst"), py::arg("ky"), py::arg("kx"),
+          py::arg("border"), py::arg("value"), py::arg("nthreads"));
 
     m.def("compiled_isas", &pk::compiled_isas);
     m.def("supported_isas", &pk::supported_isas);

@@ -13,21 +13,21 @@ namespace {
 struct Level {
     Isa isa;
     bool compiled;
-    void (*fill_pyramid)(KernelTable&);
+    void (*fill[2])(KernelTable&);  // one per kernel file (see kernels.hpp)
 };
 
 // Levels without a compiled variant keep a null fill function and are never chosen.
 const Level kLevels[] = {
-    {Isa::baseline, true, &baseline::fill_pyramid},
+    {Isa::baseline, true, {&baseline::fill_pyramid, &baseline::fill_blur}},
 #ifdef PK_HAVE_AVX2
-    {Isa::avx2, true, &avx2::fill_pyramid},
+    {Isa::avx2, true, {&avx2::fill_pyramid, &avx2::fill_blur}},
 #else
-    {Isa::avx2, false, nullptr},
+    {Isa::avx2, false, {nullptr, nullptr}},
 #endif
 #ifdef PK_HAVE_AVX512
-    {Isa::avx512, true, &avx512::fill_pyramid},
+    {Isa::avx512, true, {&avx512::fill_pyramid, &avx512::fill_blur}},
 #else
-    {Isa::avx512, false, nullptr},
+    {Isa::avx512, false, {nullptr, nullptr}},
 #endif
 };
 constexpr int kNumLevels = 3;
@@ -71,7 +71,8 @@ int best_up_to(int cap) {
 int init() {
     for (int i = 0; i < kNumLevels; ++i) {
         g_tables[i].isa = isa_name(kLevels[i].isa);
-        if (kLevels[i].compiled) kLevels[i].fill_pyramid(g_tables[i]);
+        if (kLevels[i].compiled)
+            for (auto fill : kLevels[i].fill) fill(g_tables[i]);
     }
     int cap = kNumLevels - 1;
     if (const char* env = std::getenv("PYRAMIDKIT_MAX_ISA")) {

@@ -4,6 +4,7 @@ The reference is the executable specification the C++ kernels are tested against
 written for clarity (index maps and explicit weight matrices), not speed.
 """
 from .pyramid import pyr_down, pyr_up
+from .blur import gaussian_blur
 from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
 
-__all__ = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian"]
+__all__ = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian", "gaussian_blur"]
