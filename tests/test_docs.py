@@ -5,10 +5,13 @@ import pytest
 
 import pyramidkit
 import pyramidkit._config
+import pyramidkit.blur
 import pyramidkit.pyramid
+import pyramidkit.pyramids
 
 
-@pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit._config], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.pyramids, pyramidkit.blur, pyramidkit._config],
+                         ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
