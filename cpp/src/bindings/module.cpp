@@ -43,6 +43,10 @@ pk::Image image_of(const py::array& a, const char* name, bool writeable) {
     return im;
 }
 
+pk::BorderSpec border_of(int border, double value) {
+    if (border < 0 || border > 4) throw py::value_error("border: unknown border code");
+    return pk::BorderSpec{static_cast<pk::Border>(border), value};
+}
 
 template <pk::PyrFn (pk::KernelTable::*Field)[pk::kNumDTypes]>
 void run_pyr(const py::array& src, const py::array& dst, int border, double value, int nthreads) {
@@ -51,16 +55,10 @@ void run_pyr(const py::array& src, const py::array& dst, int border, double valu
     const pk::Image s = image_of(src, "src", false), d = image_of(dst, "dst", true);
     if (s.planes() != d.planes() || s.cn != d.cn || s.h < 1 || s.w < 1 || d.h < 1 || d.w < 1)
         throw py::value_error("src/dst: plane counts, channels or sizes do not match");
-    if (border < 0 || border > 4) throw py::value_error("border: unknown border code");
-    const pk::BorderSpec b{static_cast<pk::Border>(border), value};
+    const pk::BorderSpec b = border_of(border, value);
     const pk::PyrFn fn = (pk::kernels().*Field)[static_cast<int>(dt)];
     py::gil_scoped_release release;
     fn(s, d, b, nthreads);
-}
-
-pk::BorderSpec border_of(int border, double value) {
-    if (border < 0 || border > 4) throw py::value_error("border: unknown border code");
-    return pk::BorderSpec{static_cast<pk::Border>(border), value};
 }
 
 // Laplacian band dtype of an image dtype (see BandOf in kernels/pyramid.cpp).

@@ -7,7 +7,6 @@
 // way over t; integers round half to even and saturate, float16 rounds once at the end.
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <vector>
 
 #include "kernels/common.hpp"
@@ -46,8 +45,7 @@ void horizontal_tap(const C* __restrict t, C k, C* __restrict o, int64_t n, bool
 template <class T, class C>
 void store_row(const C* __restrict o, T* __restrict d, int64_t n) {
     if constexpr (std::is_integral_v<T>) {
-        constexpr C lo = C(std::numeric_limits<T>::min()), hi = C(std::numeric_limits<T>::max());
-        for (int64_t i = 0; i < n; ++i) d[i] = T(std::nearbyint(std::min(std::max(o[i], lo), hi)));
+        for (int64_t i = 0; i < n; ++i) d[i] = saturate_to<T>(std::nearbyint(o[i]));
     } else if constexpr (std::is_same_v<T, half_t>) {
         float_to_half_row(o, d, n);
     } else {
@@ -85,14 +83,12 @@ void gaussian_blur_impl(const Image& src, const Image& dst, const double* ky, in
                 const T* r = sy < 0 ? constrow.data() : (const T*)(src.plane(p) + sy * src.sh);
                 vertical_tap<T, C>(r, cy[i], t, rowlen, i == 0);
             }
-            for (int64_t v = -rx; v < 0; ++v) {
+            auto pad = [&](int64_t v) {  // virtual column v of t through the border
                 int64_t m = colmap[(size_t)(v + rx)];
                 for (int64_t c = 0; c < cn; ++c) t[v * cn + c] = m < 0 ? cconst : t[m * cn + c];
-            }
-            for (int64_t v = W; v < W + rx; ++v) {
-                int64_t m = colmap[(size_t)(v + rx)];
-                for (int64_t c = 0; c < cn; ++c) t[v * cn + c] = m < 0 ? cconst : t[m * cn + c];
-            }
+            };
+            for (int64_t v = -rx; v < 0; ++v) pad(v);
+            for (int64_t v = W; v < W + rx; ++v) pad(v);
             for (int j = 0; j < nkx; ++j) horizontal_tap<C>(t + (j - rx) * cn, cx[j], o, rowlen, j == 0);
             store_row<T, C>(o, (T*)(dst.plane(p) + y * dst.sh), rowlen);
         }
@@ -103,14 +99,7 @@ void gaussian_blur_impl(const Image& src, const Image& dst, const double* ky, in
 
 }  // namespace
 
-void fill_blur(KernelTable& t) {
-    t.gaussian_blur[(int)DType::u8] = gaussian_blur_impl<uint8_t>;
-    t.gaussian_blur[(int)DType::u16] = gaussian_blur_impl<uint16_t>;
-    t.gaussian_blur[(int)DType::i16] = gaussian_blur_impl<int16_t>;
-    t.gaussian_blur[(int)DType::f16] = gaussian_blur_impl<half_t>;
-    t.gaussian_blur[(int)DType::f32] = gaussian_blur_impl<float>;
-    t.gaussian_blur[(int)DType::f64] = gaussian_blur_impl<double>;
-}
+void fill_blur(KernelTable& t) { PK_FILL(gaussian_blur, gaussian_blur_impl) }
 
 }  // namespace PK_ISA_NS
 }  // namespace pk

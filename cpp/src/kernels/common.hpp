@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -115,6 +116,24 @@ template <> struct Traits<double> {
     static I down(A s) { return s * (1.0 / 256); }
     static I up(A s) { return s * (1.0 / 64); }
 };
+
+// v in type I: integers clamped to I's range (v already rounded), floats converted.
+template <class I, class W>
+inline I saturate_to(W v) {
+    if constexpr (std::is_integral_v<I>)
+        return I(std::min<W>(std::max<W>(v, W(std::numeric_limits<I>::min())), W(std::numeric_limits<I>::max())));
+    else
+        return I(v);
+}
+
+// Every dtype's instance of a kernel template, in a fill function's table t.
+#define PK_FILL(field, fn)                   \
+    t.field[(int)DType::u8] = fn<uint8_t>;   \
+    t.field[(int)DType::u16] = fn<uint16_t>; \
+    t.field[(int)DType::i16] = fn<int16_t>;  \
+    t.field[(int)DType::f16] = fn<half_t>;   \
+    t.field[(int)DType::f32] = fn<float>;    \
+    t.field[(int)DType::f64] = fn<double>;
 
 // Outputs much larger than the caches are written with non-temporal stores: the lines
 // are not read first (no read-for-ownership), which saves a third of the traffic.

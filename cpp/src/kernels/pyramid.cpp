@@ -1,7 +1,6 @@
 // pyr_down / pyr_up: the Gaussian pyramid reduce and expand steps, 5-tap [1 4 6 4 1]/16.
 // Compiled once per ISA level (PK_ISA_NS names the namespace); see CMakeLists.txt.
 #include <algorithm>
-#include <limits>
 #include <vector>
 
 #include "kernels/common.hpp"
@@ -25,6 +24,9 @@ constexpr int64_t kMinElemsPerThread = 1 << 15;
 // vertical adds, no shuffles), then decimates t horizontally. Doing the horizontal pass
 // second halves the work that needs stride-2 access compared with OpenCV's order.
 
+// Source row (through the border; -1: the constant) of tap k of pyr_down output row y.
+inline int64_t down_source_row(int64_t y, int k, int64_t H, Border b) { return border_index(2 * y + k - 2, H, b); }
+
 template <class I, class A>
 inline void down_vertical(const I* __restrict r0, const I* __restrict r1, const I* __restrict r2,
                           const I* __restrict r3, const I* __restrict r4, A* __restrict t, int64_t n) {
@@ -36,15 +38,10 @@ inline void down_vertical(const I* __restrict r0, const I* __restrict r1, const 
 template <class S>
 inline typename S::V sum5(const typename S::V* v) {
     using V = typename S::V;
-    V b4, c6;
-    if constexpr (std::is_same_v<S, simd::U16>) {
-        b4 = S::template shl<2>(S::add(v[1], v[3]));
-        c6 = S::mul(v[2], S::set1(6));
-    } else {
-        b4 = S::mul(S::add(v[1], v[3]), S::set1(4));
-        c6 = S::mul(v[2], S::set1(6));
-    }
-    return S::add(S::add(S::add(v[0], v[4]), b4), c6);
+    V b4;
+    if constexpr (std::is_same_v<S, simd::U16>) b4 = S::template shl<2>(S::add(v[1], v[3]));
+    else b4 = S::mul(S::add(v[1], v[3]), S::set1(4));
+    return S::add(S::add(S::add(v[0], v[4]), b4), S::mul(v[2], S::set1(6)));
 }
 
 // cn == 1 for uint8 and float32 (float16 is computed in float32): one output row.
@@ -214,7 +211,7 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
             const int64_t p = item / dh, y = item % dh;
             const T* rows[5];
             for (int k = 0; k < 5; ++k) {
-                int64_t sy = border_index(2 * y + k - 2, H, border.type);
+                int64_t sy = down_source_row(y, k, H, border.type);
                 rows[k] = sy < 0 ? nullptr : (const T*)(src.plane(p) + sy * src.sh);
             }
             down.run(rows, (T*)(dst.plane(p) + y * dst.sh), sink);
@@ -268,7 +265,7 @@ void gaussian_pyramid_impl(const Image& src, const Image* lev, int L, const Bord
                 for (int64_t y = 0; y < img[l]->h; ++y)
                     if (need[l][y])
                         for (int k = 0; k < 5; ++k) {
-                            int64_t r = border_index(2 * y + k - 2, img[l - 1]->h, b);
+                            int64_t r = down_source_row(y, k, img[l - 1]->h, b);
                             if (r >= 0) need[l - 1][r] = 1;
                         }
             // Halo rows live in private storage, band rows in the output.
@@ -292,7 +289,7 @@ void gaussian_pyramid_impl(const Image& src, const Image* lev, int L, const Bord
             auto ready = [&](int l, int64_t y) {
                 if (l == 1) return true;
                 for (int k = 0; k < 5; ++k) {
-                    int64_t r = border_index(2 * y + k - 2, img[l - 1]->h, b);
+                    int64_t r = down_source_row(y, k, img[l - 1]->h, b);
                     if (r >= 0 && !done[l - 1][r]) return false;
                 }
                 return true;
@@ -308,7 +305,7 @@ void gaussian_pyramid_impl(const Image& src, const Image* lev, int L, const Bord
                 const int64_t y = order[l][next[l]++];
                 const T* rows[5];
                 for (int k = 0; k < 5; ++k) {
-                    int64_t r = border_index(2 * y + k - 2, img[l - 1]->h, b);
+                    int64_t r = down_source_row(y, k, img[l - 1]->h, b);
                     rows[k] = r < 0 ? nullptr : row(l - 1, r);
                 }
                 down[l - 1].run(rows, row(l, y), sink[l - 1]);
@@ -394,9 +391,7 @@ inline void up_horizontal(const typename Traits<T>::I* __restrict s, typename Tr
     const int64_t last = std::min(W - 2, (dw - 2) / 2);
     edge(0);
     if constexpr (CN == 1) {
-        int64_t i = 1;
-        i = up_horizontal_simd<T>(s, h, last);
-        for (; i <= last; ++i) {
+        for (int64_t i = up_horizontal_simd<T>(s, h, last); i <= last; ++i) {
             h[2 * i] = A((s[i - 1] + s[i] * 6) + s[i + 1]);
             h[2 * i + 1] = A((s[i] + s[i + 1]) * 4);
         }
@@ -466,14 +461,6 @@ inline void round_to_stored(typename Traits<T>::I* v, int64_t n, Scratch<half_t>
     } else {
         (void)v; (void)n; (void)tmp;
     }
-}
-
-template <class I, class W>
-inline I saturate_to(W v) {
-    if constexpr (std::is_integral_v<I>)
-        return I(std::min<W>(std::max<W>(v, W(std::numeric_limits<I>::min())), W(std::numeric_limits<I>::max())));
-    else
-        return I(v);
 }
 
 enum UpOp { kUpPlain = 0, kUpSub = 1, kUpAdd = 2 };
@@ -586,15 +573,6 @@ void laplacian_add_impl(const Image& coarse, const Image& band, const Image& fin
 
 }  // namespace
 
-// Every dtype's instance of a kernel template.
-#define PK_FILL(field, fn)                         \
-    t.field[(int)DType::u8] = fn<uint8_t>;         \
-    t.field[(int)DType::u16] = fn<uint16_t>;       \
-    t.field[(int)DType::i16] = fn<int16_t>;        \
-    t.field[(int)DType::f16] = fn<half_t>;         \
-    t.field[(int)DType::f32] = fn<float>;          \
-    t.field[(int)DType::f64] = fn<double>;
-
 void fill_pyramid(KernelTable& t) {
     PK_FILL(pyr_down, pyr_down_impl)
     PK_FILL(pyr_up, pyr_up_impl)
@@ -602,7 +580,6 @@ void fill_pyramid(KernelTable& t) {
     PK_FILL(laplacian_sub, laplacian_sub_impl)
     PK_FILL(laplacian_add, laplacian_add_impl)
 }
-#undef PK_FILL
 
 }  // namespace PK_ISA_NS
 }  // namespace pk
