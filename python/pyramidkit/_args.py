@@ -106,6 +106,29 @@ def pixels_contiguous(v: np.ndarray) -> bool:
     return (v.shape[4] == 1 or v.strides[4] == item) and (v.shape[3] == 1 or v.strides[3] == v.shape[4] * item)
 
 
+def run_into(call: Any, a: np.ndarray, layout: str, out_shape: Tuple[int, ...], out: Any) -> np.ndarray:
+    """call(src_view, dst_view) into a new array of out_shape or the validated `out`.
+
+    An `out` whose pixels are not contiguous within a row gets the result through one
+    temporary and a copy.
+    """
+    src = kernel_input(a, layout)
+    res = prepare_out(out, out_shape, a.dtype, a)
+    dst = plane_view(res, layout)
+    if pixels_contiguous(dst):
+        call(src, dst)
+        return res
+    tmp = np.empty(out_shape, a.dtype)
+    call(src, plane_view(tmp, layout))
+    res[...] = tmp
+    return res
+
+
+def down_size(h: int, w: int) -> Tuple[int, int]:
+    """pyr_down's default output size (and every pyramid level's size)."""
+    return (h + 1) // 2, (w + 1) // 2
+
+
 def kernel_input(a: np.ndarray, layout: str) -> np.ndarray:
     """Plane view of the input, read in place when rows are contiguous in pixels.
 
@@ -207,7 +230,7 @@ def pyr_args(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: 
     check_nonempty(a, "img")
     h, w = spatial_shape(a, r.layout)
     if dst_size is None:
-        dh, dw = ((h + 1) // 2, (w + 1) // 2) if op == "pyr_down" else (2 * h, 2 * w)
+        dh, dw = down_size(h, w) if op == "pyr_down" else (2 * h, 2 * w)
     else:
         dh, dw = size_pair(dst_size, "dst_size")
         if op == "pyr_down":
@@ -238,19 +261,15 @@ def level_sizes(h: int, w: int, levels: Any, min_size: Any) -> list:
     """(h, w) of every pyramid level, level 0 first, each the pyr_down size of the one above."""
     if isinstance(min_size, bool) or not isinstance(min_size, numbers.Integral) or min_size < 1:
         raise ValueError(f"min_size: expected an integer >= 1, got {min_size!r}")
+    if levels is not None:
+        if isinstance(levels, bool) or not isinstance(levels, numbers.Integral) or levels < 1:
+            raise ValueError(f"levels: expected an integer >= 1 (level 0, the input, included) or None, "
+                             f"got {levels!r}")
+        if levels > 64:
+            raise ValueError(f"levels: {levels} is more than 64; every level below 1x1 would be 1x1")
     sizes = [(h, w)]
-    if levels is None:
-        while max(sizes[-1]) > min_size:
-            ph, pw = sizes[-1]
-            sizes.append(((ph + 1) // 2, (pw + 1) // 2))
-        return sizes
-    if isinstance(levels, bool) or not isinstance(levels, numbers.Integral) or levels < 1:
-        raise ValueError(f"levels: expected an integer >= 1 (level 0, the input, included) or None, got {levels!r}")
-    if levels > 64:
-        raise ValueError(f"levels: {levels} is more than 64; every level below 1x1 would be 1x1")
-    for _ in range(int(levels) - 1):
-        ph, pw = sizes[-1]
-        sizes.append(((ph + 1) // 2, (pw + 1) // 2))
+    while (len(sizes) < levels) if levels is not None else (max(sizes[-1]) > min_size):
+        sizes.append(down_size(*sizes[-1]))
     return sizes
 
 

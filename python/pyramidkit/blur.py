@@ -8,8 +8,8 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._args import (IMAGE_LAYOUT_BY_NDIM, as_array, border_value, check_dtype, check_nonempty, kernel_input,
-                    parse_border, pixels_contiguous, plane_view, prepare_out, resolve_layout)
+from ._args import (IMAGE_LAYOUT_BY_NDIM, as_array, border_value, check_dtype, check_nonempty, parse_border,
+                    resolve_layout, run_into)
 from ._config import get_num_threads
 
 __all__ = ["gaussian_blur", "gaussian_kernel"]
@@ -108,10 +108,5 @@ def gaussian_blur(img: Any, sigma: Any, *, ksize: Any = None, border: Any = "ref
     check_nonempty(a, "img")
     ky, kx = blur_kernels(a.dtype, sigma, ksize)
     b, v = parse_border(border), border_value(value, a.dtype)
-    res = prepare_out(out, a.shape, a.dtype, a)
-    dst = plane_view(res, lay)
-    target = dst if pixels_contiguous(dst) else plane_view(np.empty(a.shape, a.dtype), lay)
-    _core.gaussian_blur(kernel_input(a, lay), target, ky.tolist(), kx.tolist(), b, v, get_num_threads())
-    if target is not dst:
-        dst[...] = target
-    return res
+    return run_into(lambda src, dst: _core.gaussian_blur(src, dst, ky.tolist(), kx.tolist(), b, v, get_num_threads()),
+                    a, lay, a.shape, out)

@@ -6,23 +6,15 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._args import kernel_input, pixels_contiguous, plane_view, prepare_out, pyr_args
+from ._args import pyr_args, run_into
 from ._config import get_num_threads
 
 __all__ = ["pyr_down", "pyr_up"]
 
 
 def _run(kernel, r, out: Optional[np.ndarray]) -> np.ndarray:
-    src = kernel_input(r.img, r.layout)
-    res = prepare_out(out, r.out_shape, r.img.dtype, r.img)
-    dst = plane_view(res, r.layout)
-    if pixels_contiguous(dst):
-        kernel(src, dst, r.border, r.value, get_num_threads())
-        return res
-    tmp = np.empty(r.out_shape, r.img.dtype)  # out= with scattered pixels: one extra copy
-    kernel(src, plane_view(tmp, r.layout), r.border, r.value, get_num_threads())
-    res[...] = tmp
-    return res
+    return run_into(lambda src, dst: kernel(src, dst, r.border, r.value, get_num_threads()),
+                    r.img, r.layout, r.out_shape, out)
 
 
 def pyr_down(img: Any, *, dst_size: Optional[Tuple[int, int]] = None, border: Any = "reflect101",

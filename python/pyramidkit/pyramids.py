@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _core
 from ._args import (BAND_DTYPES, IMAGE_LAYOUT_BY_NDIM, as_array, border_value, carve, check_dtype,
-                    check_nonempty, kernel_input, level_sizes, parse_border, plane_view, resolve_layout,
+                    check_nonempty, down_size, kernel_input, level_sizes, parse_border, plane_view, resolve_layout,
                     spatial_shape, with_spatial)
 from ._config import get_num_threads
 
@@ -138,8 +138,9 @@ def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101",
     """Invert :func:`laplacian_pyramid`: ``G_i = L_i + pyr_up(G_{i+1})`` from the coarsest up.
 
     Pass the same ``border`` (and ``value``) the pyramid was built with. Integer images are
-    restored bit for bit, float ones within a few ulps; sums outside the dtype's range (edited bands) saturate. Returns a
-    new array of the coarsest level's dtype and level 0's size.
+    restored bit for bit, float ones within a few ulps; sums outside the dtype's range
+    (edited bands) saturate. Returns a new array of the coarsest level's dtype and level
+    0's size.
 
     Examples
     --------
@@ -158,9 +159,9 @@ def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101",
         if other[0] != other[1]:
             raise ValueError(f"pyramid[{i}]: shape {bands[i].shape} does not match the coarsest level's "
                              f"{coarse.shape} outside the spatial axes")
-        nh, nw = (sizes[i][0] + 1) // 2, (sizes[i][1] + 1) // 2
-        if sizes[i + 1] != (nh, nw):
-            raise ValueError(f"pyramid[{i + 1}]: size {sizes[i + 1]} is not the pyr_down size {(nh, nw)} of "
+        expected = down_size(*sizes[i])
+        if sizes[i + 1] != expected:
+            raise ValueError(f"pyramid[{i + 1}]: size {sizes[i + 1]} is not the pyr_down size {expected} of "
                              f"level {i}'s {sizes[i]}")
     fine = [np.empty(with_spatial(coarse.shape, lay, *sizes[0]), coarse.dtype)]
     fine += carve([(with_spatial(coarse.shape, lay, lh, lw), coarse.dtype) for lh, lw in sizes[1:-1]], scratch=True)
