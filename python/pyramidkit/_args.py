@@ -223,11 +223,17 @@ class PyrArgs:
     __slots__ = ("img", "layout", "src", "dst_hw", "out_shape", "border", "value")
 
 
+def image_arg(img: Any, layout: Optional[str]) -> Tuple[np.ndarray, str]:
+    """The validated image argument `img` (array of a supported dtype, non-empty) and its layout."""
+    a = check_dtype(as_array(img, "img"), "img")
+    lay = resolve_layout(a, layout, "img", IMAGE_LAYOUT_BY_NDIM)
+    check_nonempty(a, "img")
+    return a, lay
+
+
 def pyr_args(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: Optional[str]) -> PyrArgs:
     r = PyrArgs()
-    a = check_dtype(as_array(img, "img"), "img")
-    r.layout = resolve_layout(a, layout, "img", IMAGE_LAYOUT_BY_NDIM)
-    check_nonempty(a, "img")
+    a, r.layout = image_arg(img, layout)
     h, w = spatial_shape(a, r.layout)
     if dst_size is None:
         dh, dw = down_size(h, w) if op == "pyr_down" else (2 * h, 2 * w)

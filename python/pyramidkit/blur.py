@@ -8,8 +8,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._args import (IMAGE_LAYOUT_BY_NDIM, as_array, border_value, check_dtype, check_nonempty, parse_border,
-                    resolve_layout, run_into)
+from ._args import border_value, image_arg, parse_border, run_into
 from ._config import get_num_threads
 
 __all__ = ["gaussian_blur", "gaussian_kernel"]
@@ -103,9 +102,7 @@ def gaussian_blur(img: Any, sigma: Any, *, ksize: Any = None, border: Any = "ref
            [4., 6., 4.],
            [1., 4., 6.]], dtype=float32)
     """
-    a = check_dtype(as_array(img, "img"), "img")
-    lay = resolve_layout(a, layout, "img", IMAGE_LAYOUT_BY_NDIM)
-    check_nonempty(a, "img")
+    a, lay = image_arg(img, layout)
     ky, kx = blur_kernels(a.dtype, sigma, ksize)
     b, v = parse_border(border), border_value(value, a.dtype)
     return run_into(lambda src, dst: _core.gaussian_blur(src, dst, ky.tolist(), kx.tolist(), b, v, get_num_threads()),

@@ -6,19 +6,11 @@ from typing import Any, List, Optional, Sequence
 import numpy as np
 
 from . import _core
-from ._args import (BAND_DTYPES, IMAGE_LAYOUT_BY_NDIM, as_array, border_value, carve, check_dtype,
-                    check_nonempty, down_size, kernel_input, level_sizes, parse_border, plane_view, resolve_layout,
-                    spatial_shape, with_spatial)
+from ._args import (BAND_DTYPES, as_array, border_value, carve, check_nonempty, down_size, image_arg,
+                    kernel_input, level_sizes, parse_border, plane_view, spatial_shape, with_spatial)
 from ._config import get_num_threads
 
 __all__ = ["gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian"]
-
-
-def _image(img: Any, layout: Optional[str]):
-    a = check_dtype(as_array(img, "img"), "img")
-    lay = resolve_layout(a, layout, "img", IMAGE_LAYOUT_BY_NDIM)
-    check_nonempty(a, "img")
-    return a, lay
 
 
 def gaussian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int = 1, border: Any = "reflect101",
@@ -50,7 +42,7 @@ def gaussian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int = 
     >>> [lv.shape for lv in pk.gaussian_pyramid(np.zeros((5, 8), np.uint8))]
     [(5, 8), (3, 4), (2, 2), (1, 1)]
     """
-    a, lay = _image(img, layout)
+    a, lay = image_arg(img, layout)
     b, v = parse_border(border), border_value(value, a.dtype)
     h, w = spatial_shape(a, lay)
     sizes = level_sizes(h, w, levels, min_size)
@@ -99,7 +91,7 @@ def laplacian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int =
     >>> bool((pk.reconstruct_laplacian(lp) == img).all())
     True
     """
-    a, lay = _image(img, layout)
+    a, lay = image_arg(img, layout)
     b, v = parse_border(border), border_value(value, a.dtype)
     h, w = spatial_shape(a, lay)
     sizes = level_sizes(h, w, levels, min_size)
@@ -118,7 +110,7 @@ def laplacian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int =
 def _pyramid_arrays(pyramid: Any, layout: Optional[str]):
     if isinstance(pyramid, np.ndarray) or not isinstance(pyramid, Sequence) or len(pyramid) == 0:
         raise TypeError("pyramid: expected a non-empty list of arrays (bands, then the coarsest level)")
-    coarse, lay = _image(pyramid[-1], layout)
+    coarse, lay = image_arg(pyramid[-1], layout)
     band_dt = BAND_DTYPES[coarse.dtype]
     bands = []
     for i, x in enumerate(pyramid[:-1]):

@@ -5,8 +5,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._args import (IMAGE_LAYOUT_BY_NDIM, as_array, border_value, check_dtype, check_nonempty, parse_border,
-                     plane_view, prepare_out, resolve_layout)
+from .._args import border_value, image_arg, parse_border, plane_view, prepare_out
 from ..blur import blur_kernels
 from .pyramid import border_index
 
@@ -14,9 +13,7 @@ from .pyramid import border_index
 def gaussian_blur(img: Any, sigma: Any, *, ksize: Any = None, border: Any = "reflect101",
                   layout: Optional[str] = None, value: float = 0.0, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Reference of :func:`pyramidkit.gaussian_blur`."""
-    a = check_dtype(as_array(img, "img"), "img")
-    lay = resolve_layout(a, layout, "img", IMAGE_LAYOUT_BY_NDIM)
-    check_nonempty(a, "img")
+    a, lay = image_arg(img, layout)
     ky, kx = blur_kernels(a.dtype, sigma, ksize)
     b, v = parse_border(border), border_value(value, a.dtype)
     c = np.float64 if a.dtype == np.float64 else np.float32

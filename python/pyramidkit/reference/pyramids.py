@@ -5,16 +5,15 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from .._args import BAND_DTYPES, spatial_shape
-from ..pyramids import _image, _pyramid_arrays
-from .._args import level_sizes
+from .._args import BAND_DTYPES, image_arg, level_sizes, spatial_shape
+from ..pyramids import _pyramid_arrays
 from .pyramid import pyr_down, pyr_up
 
 
 def gaussian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int = 1, border: Any = "reflect101",
                      layout: Optional[str] = None, value: float = 0.0) -> List[np.ndarray]:
     """Reference of :func:`pyramidkit.gaussian_pyramid`: repeated reference pyr_down."""
-    a, lay = _image(img, layout)
+    a, lay = image_arg(img, layout)
     out = [a]
     for _ in level_sizes(*spatial_shape(a, lay), levels, min_size)[1:]:
         out.append(pyr_down(out[-1], border=border, layout=lay, value=value))
@@ -31,7 +30,7 @@ def _saturate(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def laplacian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int = 1, border: Any = "reflect101",
                       layout: Optional[str] = None, value: float = 0.0) -> List[np.ndarray]:
     """Reference of :func:`pyramidkit.laplacian_pyramid`."""
-    a, lay = _image(img, layout)
+    a, lay = image_arg(img, layout)
     g = gaussian_pyramid(a, levels, min_size=min_size, border=border, layout=lay, value=value)
     bd = BAND_DTYPES[a.dtype]
     bands = []
