@@ -1,5 +1,6 @@
 """pyr_down / pyr_up against the reference, OpenCV, across ISA levels and threads."""
 import itertools
+import zlib
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ SIZES = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 3), (5, 8), (4, 7), (9, 15), (16, 1
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("layout", list(LAYOUT_SHAPES))
 def test_matches_reference(op, dtype, layout, isa, threads):
-    rng = np.random.default_rng(hash((op, layout)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{op}-{layout}".encode()))  # same data in every run
     for (h, w), border in itertools.product(SIZES, BORDERS):
         a = random_array(rng, LAYOUT_SHAPES[layout](h, w), dtype)
         kw = dict(border=border, layout=layout, value=17)

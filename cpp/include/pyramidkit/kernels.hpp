@@ -12,9 +12,10 @@ using PyramidFn = void (*)(const Image& src, const Image* levels, int n, const B
 // Laplacian band step: band = fine - pyr_up(coarse) (sub), fine = band + pyr_up(coarse) (add).
 using LapFn = void (*)(const Image& coarse, const Image& a, const Image& b, const BorderSpec& border, int nthreads);
 
-// Separable filter with odd tap counts nky, nkx (dst the size of src).
+// Separable filter with symmetric kernels of odd tap counts nky, nkx (dst the size of src);
+// shift > 0: integer weights, the result rounded from `shift` fraction bits (blur.cpp).
 using BlurFn = void (*)(const Image& src, const Image& dst, const double* ky, int nky, const double* kx, int nkx,
-                        const BorderSpec& border, int nthreads);
+                        int shift, const BorderSpec& border, int nthreads);
 
 struct KernelTable {
     const char* isa = "";

@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -154,19 +155,37 @@ void run_reconstruct_laplacian(const std::vector<py::array>& bands, const py::ar
     for (size_t j = l.size(); j-- > 0;) k.laplacian_add[d](j + 1 == l.size() ? c : f[j + 1], l[j], f[j], b, nthreads);
 }
 
+// A kernel's weights: odd count, symmetric; with shift > 0 integers >= 0 summing to 2^(shift/2).
+void check_blur_kernel(const std::vector<double>& k, int shift) {
+    const size_t n = k.size();
+    if (n % 2 != 1 || n > (1u << 20)) throw py::value_error("ksize: kernel lengths must be odd");
+    double sum = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (k[i] != k[n - 1 - i] || !std::isfinite(k[i])) throw py::value_error("kernel: must be finite and symmetric");
+        if (shift > 0 && (k[i] < 0 || k[i] != std::floor(k[i])))
+            throw py::value_error("kernel: fixed-point weights must be integers >= 0");
+        sum += k[i];
+    }
+    if (shift > 0 && sum != std::ldexp(1.0, shift / 2))
+        throw py::value_error("kernel: fixed-point weights must sum to 2^(shift/2)");
+}
+
 void run_gaussian_blur(const py::array& src, const py::array& dst, const std::vector<double>& ky,
-                       const std::vector<double>& kx, int border, double value, int nthreads) {
+                       const std::vector<double>& kx, int shift, int border, double value, int nthreads) {
     const pk::DType dt = dtype_of(src, "src");
     if (dtype_of(dst, "dst") != dt) throw py::type_error("dst: dtype differs from src");
     const pk::Image s = image_of(src, "src", false), d = image_of(dst, "dst", true);
     if (s.planes() != d.planes() || s.cn != d.cn || s.h != d.h || s.w != d.w || s.h < 1 || s.w < 1)
         throw py::value_error("src/dst: shapes differ");
-    if (ky.size() % 2 != 1 || kx.size() % 2 != 1 || ky.size() > (1u << 20) || kx.size() > (1u << 20))
-        throw py::value_error("ksize: kernel lengths must be odd");
+    // uint8 / uint16 run on OpenCV's fixed-point kernels only (blur.cpp relies on it).
+    if (shift != (dt == pk::DType::u8 ? 16 : dt == pk::DType::u16 ? 32 : 0))
+        throw py::value_error("shift: 16 for uint8, 32 for uint16, else 0");
+    check_blur_kernel(ky, shift);
+    check_blur_kernel(kx, shift);
     const pk::BorderSpec b = border_of(border, value);
     const auto fn = pk::kernels().gaussian_blur[static_cast<int>(dt)];
     py::gil_scoped_release release;
-    fn(s, d, ky.data(), (int)ky.size(), kx.data(), (int)kx.size(), b, nthreads);
+    fn(s, d, ky.data(), (int)ky.size(), kx.data(), (int)kx.size(), shift, b, nthreads);
 }
 
 }  // namespace
@@ -188,7 +207,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("fine"), py::arg("border"), py::arg("value"), py::arg("nthreads"));
 
     m.def("gaussian_blur", &run_gaussian_blur, py::arg("src"), py::arg("dst"), py::arg("ky"), py::arg("kx"),
-          py::arg("border"), py::arg("value"), py::arg("nthreads"));
+          py::arg("shift"), py::arg("border"), py::arg("value"), py::arg("nthreads"));
 
     m.def("compiled_isas", &pk::compiled_isas);
     m.def("supported_isas", &pk::supported_isas);

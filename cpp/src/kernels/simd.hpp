@@ -1,7 +1,8 @@
 // The few vector operations the hand-written kernel loops use, defined once per ISA level
 // at that level's widest width (AVX-512BW: 512-bit, AVX2: 256, SSE2: 128). A kernel loop is
 // written once against U16 / F32 and compiled per level; kSimd is false where none of these
-// exist (other architectures), and kernels then run their scalar loops only.
+// exist (other architectures), and kernels then run their scalar loops only. F32 / F64 also
+// load narrower dtypes, converted exactly (the loads a blur's vertical pass needs).
 //
 // Every operation is exact lane-wise arithmetic in the lane type, so a loop written with
 // them gives the same bits as the scalar loop with the same operation order.
@@ -55,7 +56,22 @@ struct F32 {
     static V set1(float x) { return _mm512_set1_ps(x); }
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
     static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
-    // a, b are 2N consecutive samples; even = samples 0, 2, ..., odd = 1, 3, ...
+    // N samples of another dtype, converted exactly. (maskz forms: the plain ones trip
+    // GCC 12's -Wmaybe-uninitialized in its own header.)
+    static V load(const uint8_t* p) {
+        return _mm512_maskz_cvtepi32_ps(0xffff, _mm512_maskz_cvtepu8_epi32(0xffff, _mm_loadu_si128((const __m128i*)p)));
+    }
+    static V load(const int16_t* p) {
+        return _mm512_maskz_cvtepi32_ps(0xffff,
+                                        _mm512_maskz_cvtepi16_epi32(0xffff, _mm256_loadu_si256((const __m256i*)p)));
+    }
+    static V load(const half_t* p) { return _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256((const __m256i*)p)); }
+    // The 2N uint16 lanes of v as floats: lanes 0..N-1 to lo, N..2N-1 to hi.
+    static void widen(U16::V v, V& lo, V& hi) {
+        lo = _mm512_maskz_cvtepi32_ps(0xffff, _mm512_maskz_cvtepu16_epi32(0xffff, _mm512_maskz_extracti64x4_epi64(0xff, v, 0)));
+        hi = _mm512_maskz_cvtepi32_ps(
+            0xffff, _mm512_maskz_cvtepu16_epi32(0xffff, _mm512_maskz_extracti64x4_epi64(0xff, v, 1)));
+    }
     static void unzip(V a, V b, V& even, V& odd) {
         const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
@@ -68,6 +84,19 @@ struct F32 {
         lo = _mm512_permutex2var_ps(a, il, b);
         hi = _mm512_permutex2var_ps(a, ih, b);
     }
+};
+
+struct F64 {
+    using V = __m512d;
+    static constexpr int N = 8;
+    static V load(const double* p) { return _mm512_loadu_pd(p); }
+    static V load(const uint16_t* p) {
+        return _mm512_maskz_cvtepi32_pd(0xff, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)p)));
+    }
+    static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+    static V set1(double x) { return _mm512_set1_pd(x); }
+    static V add(V a, V b) { return _mm512_add_pd(a, b); }
+    static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
 };
 
 #elif defined(__AVX2__)
@@ -107,6 +136,13 @@ struct F32 {
     static V set1(float x) { return _mm256_set1_ps(x); }
     static V add(V a, V b) { return _mm256_add_ps(a, b); }
     static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+    static V load(const uint8_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)p))); }
+    static V load(const int16_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i*)p))); }
+    static V load(const half_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)); }
+    static void widen(U16::V v, V& lo, V& hi) {
+        lo = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(v)));
+        hi = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(v, 1)));
+    }
     static void unzip(V a, V b, V& even, V& odd) {
         even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
         odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
@@ -116,6 +152,17 @@ struct F32 {
         lo = _mm256_permute2f128_ps(l, h, 0x20);
         hi = _mm256_permute2f128_ps(l, h, 0x31);
     }
+};
+
+struct F64 {
+    using V = __m256d;
+    static constexpr int N = 4;
+    static V load(const double* p) { return _mm256_loadu_pd(p); }
+    static V load(const uint16_t* p) { return _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(_mm_loadl_epi64((const __m128i*)p))); }
+    static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+    static V set1(double x) { return _mm256_set1_pd(x); }
+    static V add(V a, V b) { return _mm256_add_pd(a, b); }
+    static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
 };
 
 #elif defined(__SSE2__)
@@ -154,6 +201,24 @@ struct F32 {
     static V set1(float x) { return _mm_set1_ps(x); }
     static V add(V a, V b) { return _mm_add_ps(a, b); }
     static V mul(V a, V b) { return _mm_mul_ps(a, b); }
+    static V load(const uint8_t* p) {
+        int32_t x;
+        std::memcpy(&x, p, 4);
+        const __m128i z = _mm_setzero_si128();
+        return _mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(x), z), z));
+    }
+    static V load(const int16_t* p) {
+        __m128i v = _mm_loadl_epi64((const __m128i*)p);
+        return _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(v, v), 16));
+    }
+    static V load(const half_t* p) {  // no F16C at this level
+        return _mm_setr_ps(half_to_float(p[0].bits), half_to_float(p[1].bits), half_to_float(p[2].bits),
+                           half_to_float(p[3].bits));
+    }
+    static void widen(U16::V v, V& lo, V& hi) {
+        lo = _mm_cvtepi32_ps(_mm_unpacklo_epi16(v, _mm_setzero_si128()));
+        hi = _mm_cvtepi32_ps(_mm_unpackhi_epi16(v, _mm_setzero_si128()));
+    }
     static void unzip(V a, V b, V& even, V& odd) {
         even = _mm_shuffle_ps(a, b, 0x88);
         odd = _mm_shuffle_ps(a, b, 0xDD);
@@ -164,10 +229,22 @@ struct F32 {
     }
 };
 
+struct F64 {
+    using V = __m128d;
+    static constexpr int N = 2;
+    static V load(const double* p) { return _mm_loadu_pd(p); }
+    static V load(const uint16_t* p) { return _mm_setr_pd(p[0], p[1]); }
+    static void store(double* p, V v) { _mm_storeu_pd(p, v); }
+    static V set1(double x) { return _mm_set1_pd(x); }
+    static V add(V a, V b) { return _mm_add_pd(a, b); }
+    static V mul(V a, V b) { return _mm_mul_pd(a, b); }
+};
+
 #else
 constexpr bool kSimd = false;
 struct U16 { static constexpr int N = 1; };
 struct F32 { static constexpr int N = 1; };
+struct F64 { static constexpr int N = 1; };
 #endif
 
 }  // namespace simd

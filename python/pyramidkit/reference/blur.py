@@ -10,34 +10,47 @@ from ..blur import blur_kernels
 from .pyramid import border_index
 
 
+def _taps(k: np.ndarray, take: Any) -> Any:
+    """sum_i k[i] * take(i - r): pairs from the outside in, then the centre (blur.cpp)."""
+    r = len(k) // 2
+    s = None
+    for i in range(r, 0, -1):
+        term = k[r + i] * (take(-i) + take(i))
+        s = term if s is None else s + term
+    return k[r] * take(0) if s is None else s + k[r] * take(0)
+
+
 def gaussian_blur(img: Any, sigma: Any, *, ksize: Any = None, border: Any = "reflect101",
                   layout: Optional[str] = None, value: float = 0.0, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Reference of :func:`pyramidkit.gaussian_blur`."""
     a, lay = image_arg(img, layout)
-    ky, kx = blur_kernels(a.dtype, sigma, ksize)
+    ky, kx, shift = blur_kernels(a.dtype, sigma, ksize)
     b, v = parse_border(border), border_value(value, a.dtype)
-    c = np.float64 if a.dtype == np.float64 else np.float32
+    # fixed point: exact integers; else float32 (float64 for float64 images)
+    c = np.int64 if shift else np.float64 if a.dtype == np.float64 else np.float32
     x = plane_view(a, lay).astype(c)
+    ky, kx = ky.astype(c), kx.astype(c)
     h, w = x.shape[2], x.shape[3]
-    cval = c(np.array(v).astype(a.dtype))
-    ry, rx = len(ky) // 2, len(kx) // 2
-    # vertical: rows through the border map (-1: the constant), taps summed in order
-    t = None
-    for i, k in enumerate(ky.astype(c)):
-        rows = [border_index(y + i - ry, h, b) for y in range(h)]
-        r = np.stack([x[:, :, j] if j >= 0 else np.full_like(x[:, :, 0], cval) for j in rows], axis=2)
-        t = k * r if t is None else t + k * r
-    cconst = None
-    for k in ky.astype(c):
-        cconst = k * cval if cconst is None else cconst + k * cval
+    cval = np.array(v).astype(a.dtype).astype(c)
+    const = np.full_like(x[:, :, 0], cval)
+
+    def row(y: np.ndarray) -> np.ndarray:  # rows y (virtual) through the border, stacked on axis 2
+        return np.stack([x[:, :, j] if j >= 0 else const for j in (border_index(int(u), h, b) for u in y)], axis=2)
+
+    ys = np.arange(h)
+    t = _taps(ky, lambda d: row(ys + d))
+    cconst = _taps(ky, lambda d: cval)
+    rx = len(kx) // 2
     cols = [border_index(u, w, b) for u in range(-rx, w + rx)]
     tp = np.stack([t[:, :, :, j] if j >= 0 else np.full_like(t[:, :, :, 0], cconst) for j in cols], axis=3)
-    o = None
-    for j, k in enumerate(kx.astype(c)):
-        o = k * tp[:, :, :, j:j + w] if o is None else o + k * tp[:, :, :, j:j + w]
+    o = _taps(kx, lambda d: tp[:, :, :, rx + d:rx + d + w])
+    if shift:
+        o = (o + (1 << (shift - 1))) >> shift
+    elif np.issubdtype(a.dtype, np.integer):
+        o = np.rint(o)
     if np.issubdtype(a.dtype, np.integer):
         info = np.iinfo(a.dtype)
-        o = np.rint(np.clip(o, info.min, info.max))
+        o = np.clip(o, info.min, info.max)
     res = prepare_out(out, a.shape, a.dtype, a)
     plane_view(res, lay)[...] = o.astype(a.dtype)
     return res
