@@ -6,11 +6,13 @@ import pytest
 import pyramidkit
 import pyramidkit._config
 import pyramidkit.blur
+import pyramidkit.dog
 import pyramidkit.pyramid
 import pyramidkit.pyramids
 
 
-@pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.pyramids, pyramidkit.blur, pyramidkit._config],
+@pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.pyramids, pyramidkit.blur, pyramidkit.dog,
+                                    pyramidkit._config],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

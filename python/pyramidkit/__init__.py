@@ -12,10 +12,11 @@ from ._config import (config, get_num_threads, max_simd, num_threads, set_max_si
 from .pyramid import pyr_down, pyr_up
 from .blur import gaussian_blur, gaussian_kernel
 from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
+from .dog import DogPyramid, dog_pyramid
 
 __all__ = [
     "pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian",
-    "gaussian_blur", "gaussian_kernel",
+    "gaussian_blur", "gaussian_kernel", "dog_pyramid", "DogPyramid",
     "get_num_threads", "set_num_threads", "num_threads",
     "simd_levels", "set_max_simd", "max_simd", "show_config", "config",
 ]

@@ -6,5 +6,7 @@ written for clarity (index maps and explicit weight matrices), not speed.
 from .pyramid import pyr_down, pyr_up
 from .blur import gaussian_blur
 from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
+from .dog import dog_pyramid
 
-__all__ = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian", "gaussian_blur"]
+__all__ = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian", "gaussian_blur",
+           "dog_pyramid"]
