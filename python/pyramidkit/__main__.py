@@ -7,6 +7,8 @@ from typing import List, Optional
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    from ._bench import OPS
+
     parser = argparse.ArgumentParser(prog="python -m pyramidkit", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("bench", help="time pyramidkit against the installed peers (OpenCV) on built-in inputs")
@@ -14,7 +16,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     b.add_argument("--rounds", type=int, default=7, help="timing rounds; medians are reported (default 7)")
     b.add_argument("--block", type=float, default=0.05, help="seconds per timing block (default 0.05)")
     b.add_argument("--quick", action="store_true", help="smaller inputs and fewer rounds")
-    b.add_argument("--ops", nargs="*", default=None, choices=["pyr_down", "pyr_up"], help="ops to run")
+    b.add_argument("--ops", nargs="*", default=None, choices=OPS, help="ops to run (default all)")
     b.add_argument("--json", default=None, help="write the results as JSON to this path")
     b.add_argument("--png", default=None, help="write a chart to this path (needs matplotlib)")
     sub.add_parser("config", help="print SIMD levels, OpenMP and threads")

@@ -107,7 +107,8 @@ def pixels_contiguous(v: np.ndarray) -> bool:
 
 
 def run_into(call: Any, a: np.ndarray, layout: str, out_shape: Tuple[int, ...], out: Any) -> np.ndarray:
-    """call(src_view, dst_view) into a new array of out_shape or the validated `out`.
+    """call(src_view, dst_view, fresh) into a new array of out_shape or the validated `out`;
+    fresh tells the kernel dst was just allocated (it then avoids non-temporal stores).
 
     An `out` whose pixels are not contiguous within a row gets the result through one
     temporary and a copy.
@@ -116,10 +117,10 @@ def run_into(call: Any, a: np.ndarray, layout: str, out_shape: Tuple[int, ...], 
     res = prepare_out(out, out_shape, a.dtype, a)
     dst = plane_view(res, layout)
     if pixels_contiguous(dst):
-        call(src, dst)
+        call(src, dst, out is None)
         return res
     tmp = np.empty(out_shape, a.dtype)
-    call(src, plane_view(tmp, layout))
+    call(src, plane_view(tmp, layout), True)
     res[...] = tmp
     return res
 

@@ -16,7 +16,7 @@ import platform
 import statistics
 import sys
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional
 
 import numpy as np
 
@@ -53,68 +53,151 @@ def _load_cv2(threads: int):
     return cv2
 
 
-def _workloads(quick: bool) -> List[Dict]:
+class Workload(NamedTuple):
+    op: str
+    name: str
+    ours: Callable[[], object]       # returns its result (reusing outputs where the API allows)
+    peer: Optional[Callable[[], object]]
+    check: Callable[[object, object], bool]  # ours' result vs the peer's, the op's tolerance
+    moved: Optional[int]             # bytes read + written for the copy-bandwidth column
+
+
+def _close(ours: np.ndarray, theirs: np.ndarray, scale: float, ulps: float = 8) -> bool:
+    """Integers exact; floats within `ulps` ulps of the value range."""
+    theirs = np.asarray(theirs).reshape(ours.shape)
+    if ours.dtype.kind in "ui":
+        return bool(np.array_equal(ours, theirs))
+    return bool(np.abs(ours.astype(np.float64) - theirs).max() <= ulps * np.finfo(ours.dtype).eps * max(1.0, scale))
+
+
+def _all_close(ours: List[np.ndarray], theirs: List[np.ndarray], scale: float, ulps: float = 8) -> bool:
+    return len(ours) == len(theirs) and all(_close(a, b, scale, ulps) for a, b in zip(ours, theirs))
+
+
+def _cv_gaussian(cv2, img: np.ndarray, levels: int) -> List[np.ndarray]:
+    out = [img]
+    for _ in range(levels - 1):
+        out.append(cv2.pyrDown(out[-1]))
+    return out
+
+
+def _cv_laplacian_roundtrip(cv2, img: np.ndarray, levels: int) -> np.ndarray:
+    g = _cv_gaussian(cv2, img, levels)
+    bands = [g[i] - cv2.pyrUp(g[i + 1], dstsize=g[i].shape[1::-1]) for i in range(levels - 1)]
+    x = g[-1]
+    for band in reversed(bands):
+        x = band + cv2.pyrUp(x, dstsize=band.shape[1::-1])
+    return x
+
+
+def _cv_dog(cv2, img: np.ndarray, octaves: int, scales: int = 3, sigma: float = 1.6) -> List[np.ndarray]:
+    """OpenCV SIFT's buildGaussianPyramid + buildDoGPyramid, written with cv2 calls."""
+    k = 2 ** (1 / scales)
+    steps = [((sigma * k ** i) ** 2 - (sigma * k ** (i - 1)) ** 2) ** 0.5 for i in range(1, scales + 3)]
+    g = [cv2.GaussianBlur(img.astype(np.float32), (0, 0), (sigma ** 2 - 0.25) ** 0.5)]
+    dogs = []
+    for o in range(octaves):
+        if o:
+            top = g[scales]
+            g = [cv2.resize(top, (top.shape[1] // 2, top.shape[0] // 2), interpolation=cv2.INTER_NEAREST)]
+        for s in steps:
+            g.append(cv2.GaussianBlur(g[-1], (0, 0), s))
+        dogs.append(np.stack([cv2.subtract(g[i + 1], g[i]) for i in range(scales + 2)]))
+    return dogs
+
+
+def _workloads(quick: bool, cv2) -> List[Workload]:
+    import pyramidkit as pk
+
     rng = np.random.default_rng(0)
     s = 4 if quick else 1
     gray8 = rng.integers(0, 256, (4096 // s, 4096 // s), dtype=np.uint8)
     gray32 = rng.random((4096 // s, 4096 // s), dtype=np.float32)
     rgb8 = rng.integers(0, 256, (1080 // s, 1920 // s, 3), dtype=np.uint8)
+    hd8 = rng.integers(0, 256, (1080 // s, 1920 // s), dtype=np.uint8)
     up8 = rng.integers(0, 256, (2048 // s, 2048 // s), dtype=np.uint8)
     up32 = rng.random((2048 // s, 2048 // s), dtype=np.float32)
-    return [
-        dict(op="pyr_down", img=gray8, name=f"{gray8.shape[0]}x{gray8.shape[1]} uint8"),
-        dict(op="pyr_down", img=gray32, name=f"{gray32.shape[0]}x{gray32.shape[1]} float32"),
-        dict(op="pyr_down", img=rgb8, name=f"{rgb8.shape[1]}x{rgb8.shape[0]}x3 uint8"),
-        dict(op="pyr_up", img=up8, name=f"{up8.shape[0]}x{up8.shape[1]} uint8"),
-        dict(op="pyr_up", img=up32, name=f"{up32.shape[0]}x{up32.shape[1]} float32"),
-    ]
+
+    def size(a: np.ndarray) -> str:
+        h, w = a.shape[:2]
+        return f"{w}x{h}x{a.shape[2]}" if a.ndim == 3 else f"{h}x{w}"
+
+    def dt(a: np.ndarray) -> str:
+        return f"{size(a)} {a.dtype.name}"
+
+    work = []
+    for op, img in [("pyr_down", gray8), ("pyr_down", gray32), ("pyr_down", rgb8), ("pyr_up", up8), ("pyr_up", up32)]:
+        ours_fn = getattr(pk, op)
+        out = ours_fn(img)
+        peer = None
+        if cv2 is not None:
+            cv_fn, cv_out = (cv2.pyrDown if op == "pyr_down" else cv2.pyrUp), np.empty_like(out)
+            peer = (lambda f, a, o: lambda: f(a, dst=o))(cv_fn, img, cv_out)
+        work.append(Workload(op, dt(img), (lambda f, a, o: lambda: f(a, out=o))(ours_fn, img, out), peer,
+                             lambda a, b, img=img: _close(a, b, float(np.abs(img).max())), img.nbytes + out.nbytes))
+
+    levels = 5
+    pyr_bytes = sum(lv.nbytes for lv in pk.gaussian_pyramid(gray8, levels))
+    work.append(Workload("gaussian_pyramid", f"{dt(gray8)}, {levels} levels",
+                         lambda: pk.gaussian_pyramid(gray8, levels),
+                         (lambda: _cv_gaussian(cv2, gray8, levels)) if cv2 is not None else None,
+                         lambda a, b: _all_close(a, b, 255.0), pyr_bytes))
+    work.append(Workload("laplacian", f"{dt(gray32)}, {levels} levels, build+reconstruct",
+                         lambda: pk.reconstruct_laplacian(pk.laplacian_pyramid(gray32, levels)),
+                         (lambda: _cv_laplacian_roundtrip(cv2, gray32, levels)) if cv2 is not None else None,
+                         lambda a, b: _close(a, b, 1.0, ulps=64), None))
+    for img in (gray32, rgb8):
+        out = np.empty_like(img)
+        cv_out = np.empty_like(img)
+        work.append(Workload("gaussian_blur", f"{dt(img)}, sigma 2",
+                             (lambda a, o: lambda: pk.gaussian_blur(a, 2.0, out=o))(img, out),
+                             (lambda a, o: lambda: cv2.GaussianBlur(a, (0, 0), 2.0, dst=o))(img, cv_out)
+                             if cv2 is not None else None,
+                             # uint8: OpenCV's fixed point, bit-exact; floats: 1e-5 of the range
+                             lambda a, b, img=img: _close(a, b, float(np.abs(img).max()), ulps=1e-5 / 2 ** -23),
+                             2 * img.nbytes))
+    octaves = 4
+    work.append(Workload("dog_pyramid", f"{dt(hd8)}, {octaves} octaves x 3 scales",
+                         lambda: pk.dog_pyramid(hd8, octaves=octaves).dogs,
+                         (lambda: _cv_dog(cv2, hd8, octaves)) if cv2 is not None else None,
+                         lambda a, b: _all_close(a, b, 255.0, ulps=1e-4 / 2 ** -23), None))
+    return work
 
 
-def _matches(ours: np.ndarray, theirs: np.ndarray, inp: np.ndarray) -> bool:
-    theirs = np.asarray(theirs).reshape(ours.shape)
-    if ours.dtype.kind in "ui":
-        return bool(np.array_equal(ours, theirs))
-    scale = max(1.0, float(np.abs(inp).max()))
-    return bool(np.abs(ours.astype(np.float64) - theirs).max() <= 8 * np.finfo(ours.dtype).eps * scale)
+OPS = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian", "gaussian_blur", "dog_pyramid"]
 
 
 def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, quick: bool = False,
         ops: Optional[List[str]] = None, progress: bool = True) -> Dict:
-    from . import pyramid
-
     threads = threads or config()["num_threads"]
     if quick:
         rounds, target_s = min(rounds, 3), min(target_s, 0.02)
     cv2 = _load_cv2(threads)
     rows = []
-    work = [w for w in _workloads(quick) if not ops or w["op"] in ops]
+    with num_threads(threads):
+        work = [w for w in _workloads(quick, cv2) if not ops or w.op in ops]
     for k, w in enumerate(work, 1):
-        img, op = w["img"], w["op"]
-        ours_fn = getattr(pyramid, op)
-        out = ours_fn(img)
-        moved = img.nbytes + out.nbytes
-        fns: Dict[str, Callable[[], object]] = {
-            "pyramidkit": lambda: ours_fn(img, out=out),
-            "copy": _copy_fn(moved, threads),
-        }
-        peer_ok = None
-        if cv2 is not None:
-            cv_fn = cv2.pyrDown if op == "pyr_down" else cv2.pyrUp
-            cv_out = np.empty_like(out)
-            fns["opencv"] = lambda: cv_fn(img, dst=cv_out)
-            peer_ok = _matches(ours_fn(img), cv_fn(img), img)
         if progress:
-            print(f"[{k}/{len(work)}] {op} {w['name']} ...", file=sys.stderr, flush=True)
+            print(f"[{k}/{len(work)}] {w.op} {w.name} ...", file=sys.stderr, flush=True)
+        fns: Dict[str, Callable[[], object]] = {"pyramidkit": w.ours}
+        if w.moved:
+            fns["copy"] = _copy_fn(w.moved, threads)
+        peer_ok = None
         with num_threads(threads):
+            if w.peer is not None:
+                fns["opencv"] = w.peer
+                peer_ok = w.check(w.ours(), w.peer())
             reps = {name: _calibrate(fn, target_s) for name, fn in fns.items()}
             times: Dict[str, List[float]] = {name: [] for name in fns}
             for _ in range(rounds):
                 for name, fn in fns.items():
                     times[name].append(_block(fn, reps[name]))
         med = {name: statistics.median(t) for name, t in times.items()}
-        row = dict(op=op, workload=w["name"], threads=threads, bytes_moved=moved,
-                   pyramidkit_ms=med["pyramidkit"] * 1e3, copy_ms=med["copy"] * 1e3,
-                   copy_fraction=statistics.median(c / p for c, p in zip(times["copy"], times["pyramidkit"])))
+        row = dict(op=w.op, workload=w.name, threads=threads, bytes_moved=w.moved,
+                   pyramidkit_ms=med["pyramidkit"] * 1e3, copy_ms=None, copy_fraction=None)
+        if "copy" in times:
+            row.update(copy_ms=med["copy"] * 1e3,
+                       copy_fraction=statistics.median(c / p for c, p in zip(times["copy"], times["pyramidkit"])))
         if "opencv" in times:
             row.update(peer="opencv", peer_ms=med["opencv"] * 1e3,
                        speedup=statistics.median(o / p for o, p in zip(times["opencv"], times["pyramidkit"])),
@@ -129,15 +212,16 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
 
 
 def format_table(res: Dict) -> str:
-    head = f"{'op':9s} {'workload':22s} {'peer':17s} {'ours ms':>8s} {'peer ms':>8s} {'speedup':>8s} " \
+    head = f"{'op':16s} {'workload':44s} {'peer':16s} {'ours ms':>8s} {'peer ms':>8s} {'speedup':>8s} " \
            f"{'of copy bw':>10s}  check"
     lines = [head, "-" * len(head)]
     for r in res["results"]:
         peer_ms = f"{r['peer_ms']:8.2f}" if r["peer_ms"] is not None else f"{'-':>8s}"
         speed = f"{r['speedup']:7.2f}x" if r["speedup"] is not None else f"{'-':>8s}"
         check = {True: "ok", False: "MISMATCH", None: "-"}[r["matches_peer"]]
-        lines.append(f"{r['op']:9s} {r['workload']:22s} {r['peer']:17s} {r['pyramidkit_ms']:8.2f} {peer_ms} "
-                     f"{speed} {r['copy_fraction']:10.2f}  {check}")
+        frac = f"{r['copy_fraction']:10.2f}" if r["copy_fraction"] is not None else f"{'-':>10s}"
+        lines.append(f"{r['op']:16s} {r['workload']:44s} {r['peer']:16s} {r['pyramidkit_ms']:8.2f} {peer_ms} "
+                     f"{speed} {frac}  {check}")
     c = res["config"]
     lines.append(f"threads={res['results'][0]['threads'] if res['results'] else '-'}  "
                  f"simd={c['simd']['active']}  'of copy bw' = memcpy time / our time for the same bytes")
@@ -153,11 +237,11 @@ def plot(res: Dict, path: str) -> bool:
         print("matplotlib is not installed: no chart written (pip install matplotlib)", file=sys.stderr)
         return False
     rows = [r for r in res["results"] if r["speedup"] is not None]
-    labels = [f"{r['op']}\n{r['workload']}" for r in rows]
+    labels = [f"{r['op']}\n{r['workload'].replace(', ', chr(10))}" for r in rows]
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(rows)), 4))
     ax.bar(range(len(rows)), [r["speedup"] for r in rows], color="#3b7dd8", label="speedup vs OpenCV")
-    ax.plot(range(len(rows)), [r["copy_fraction"] for r in rows], "o", color="#d8573b",
-            label="fraction of copy bandwidth")
+    ax.plot(range(len(rows)), [r["copy_fraction"] if r["copy_fraction"] is not None else np.nan for r in rows],
+            "o", color="#d8573b", label="fraction of copy bandwidth")
     ax.axhline(1.0, color="gray", lw=0.8)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels(labels, fontsize=8)

@@ -13,7 +13,7 @@ __all__ = ["pyr_down", "pyr_up"]
 
 
 def _run(kernel, r, out: Optional[np.ndarray]) -> np.ndarray:
-    return run_into(lambda src, dst: kernel(src, dst, r.border, r.value, get_num_threads()),
+    return run_into(lambda src, dst, fresh: kernel(src, dst, r.border, r.value, get_num_threads(), fresh),
                     r.img, r.layout, r.out_shape, out)
 
 

@@ -103,7 +103,7 @@ def laplacian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int =
     gauss = carve([(with_spatial(a.shape, lay, lh, lw), a.dtype) for lh, lw in sizes[1:-1]], scratch=True)
     gauss.append(res[-1])
     _core.laplacian_pyramid(kernel_input(a, lay), [plane_view(g, lay) for g in gauss],
-                            [plane_view(x, lay) for x in res[:-1]], b, v, get_num_threads())
+                            [plane_view(x, lay) for x in res[:-1]], b, v, get_num_threads(), True)
     return res
 
 
@@ -158,5 +158,5 @@ def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101",
     fine = [np.empty(with_spatial(coarse.shape, lay, *sizes[0]), coarse.dtype)]
     fine += carve([(with_spatial(coarse.shape, lay, lh, lw), coarse.dtype) for lh, lw in sizes[1:-1]], scratch=True)
     _core.reconstruct_laplacian([kernel_input(x, lay) for x in bands], kernel_input(coarse, lay),
-                                [plane_view(f, lay) for f in fine], b, v, get_num_threads())
+                                [plane_view(f, lay) for f in fine], b, v, get_num_threads(), True)
     return fine[0]

@@ -19,6 +19,9 @@ struct Image {
     int64_t h = 0, w = 0, cn = 1;
     int64_t s0 = 0, s1 = 0;    // byte strides of the plane grid
     int64_t sh = 0;            // byte stride between rows
+    // Output pages just allocated and never written: the OS zeroes a page on first touch,
+    // leaving its lines in cache, so ordinary stores beat non-temporal ones there.
+    bool fresh = false;
 
     int64_t planes() const { return n0 * n1; }
     char* plane(int64_t p) const { return data + (p / n1) * s0 + (p % n1) * s1; }

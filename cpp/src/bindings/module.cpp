@@ -50,10 +50,12 @@ pk::BorderSpec border_of(int border, double value) {
 }
 
 template <pk::PyrFn (pk::KernelTable::*Field)[pk::kNumDTypes]>
-void run_pyr(const py::array& src, const py::array& dst, int border, double value, int nthreads) {
+void run_pyr(const py::array& src, const py::array& dst, int border, double value, int nthreads, bool fresh) {
     const pk::DType dt = dtype_of(src, "src");
     if (dtype_of(dst, "dst") != dt) throw py::type_error("dst: dtype differs from src");
-    const pk::Image s = image_of(src, "src", false), d = image_of(dst, "dst", true);
+    const pk::Image s = image_of(src, "src", false);
+    pk::Image d = image_of(dst, "dst", true);
+    d.fresh = fresh;
     if (s.planes() != d.planes() || s.cn != d.cn || s.h < 1 || s.w < 1 || d.h < 1 || d.w < 1)
         throw py::value_error("src/dst: plane counts, channels or sizes do not match");
     const pk::BorderSpec b = border_of(border, value);
@@ -114,11 +116,13 @@ void run_gaussian_pyramid(const py::array& src, const std::vector<py::array>& le
 }
 
 void run_laplacian_pyramid(const py::array& src, const std::vector<py::array>& gauss,
-                           const std::vector<py::array>& bands, int border, double value, int nthreads) {
+                           const std::vector<py::array>& bands, int border, double value, int nthreads,
+                           bool fresh) {
     const pk::DType dt = dtype_of(src, "src");
     const pk::Image s = image_of(src, "src", false);
     const auto g = images_of(gauss, dt, s, "gauss", true);
-    const auto l = images_of(bands, dt, s, "bands", true, true);
+    auto l = images_of(bands, dt, s, "bands", true, true);
+    for (auto& band : l) band.fresh = fresh;
     check_level_sizes(s, g);
     if (l.size() != g.size()) throw py::value_error("bands: one band per level below the coarsest");
     for (size_t i = 0; i < l.size(); ++i) {
@@ -136,11 +140,13 @@ void run_laplacian_pyramid(const py::array& src, const std::vector<py::array>& g
 
 // fine[i] = bands[i] + pyr_up(fine[i+1]), fine[L] = coarsest, for i = L-1 .. 0.
 void run_reconstruct_laplacian(const std::vector<py::array>& bands, const py::array& coarsest,
-                               const std::vector<py::array>& fine, int border, double value, int nthreads) {
+                               const std::vector<py::array>& fine, int border, double value, int nthreads,
+                               bool fresh) {
     const pk::DType dt = dtype_of(coarsest, "coarsest");
     const pk::Image c = image_of(coarsest, "coarsest", false);
     const auto l = images_of(bands, dt, c, "bands", false, true);
-    const auto f = images_of(fine, dt, c, "fine", true);
+    auto f = images_of(fine, dt, c, "fine", true);
+    if (!f.empty()) f[0].fresh = fresh;  // the result; the others are reused workspace
     if (l.size() != f.size()) throw py::value_error("fine: one output per band");
     for (size_t i = 0; i < l.size(); ++i) {
         const pk::Image& up = i + 1 == l.size() ? c : f[i + 1];
@@ -194,17 +200,18 @@ PYBIND11_MODULE(_core, m) {
     m.doc() = "pyramidkit native kernels (use the pyramidkit package, not this module)";
     pk::install_fork_handler();
 
+    // fresh: dst was just allocated by the caller (see Image::fresh).
     m.def("pyr_down", &run_pyr<&pk::KernelTable::pyr_down>, py::arg("src"), py::arg("dst"),
-          py::arg("border"), py::arg("value"), py::arg("nthreads"));
+          py::arg("border"), py::arg("value"), py::arg("nthreads"), py::arg("fresh") = false);
     m.def("pyr_up", &run_pyr<&pk::KernelTable::pyr_up>, py::arg("src"), py::arg("dst"),
-          py::arg("border"), py::arg("value"), py::arg("nthreads"));
+          py::arg("border"), py::arg("value"), py::arg("nthreads"), py::arg("fresh") = false);
 
     m.def("gaussian_pyramid", &run_gaussian_pyramid, py::arg("src"), py::arg("levels"), py::arg("border"),
           py::arg("value"), py::arg("nthreads"));
     m.def("laplacian_pyramid", &run_laplacian_pyramid, py::arg("src"), py::arg("gauss"), py::arg("bands"),
-          py::arg("border"), py::arg("value"), py::arg("nthreads"));
+          py::arg("border"), py::arg("value"), py::arg("nthreads"), py::arg("fresh") = false);
     m.def("reconstruct_laplacian", &run_reconstruct_laplacian, py::arg("bands"), py::arg("coarsest"),
-          py::arg("fine"), py::arg("border"), py::arg("value"), py::arg("nthreads"));
+          py::arg("fine"), py::arg("border"), py::arg("value"), py::arg("nthreads"), py::arg("fresh") = false);
 
     m.def("gaussian_blur", &run_gaussian_blur, py::arg("src"), py::arg("dst"), py::arg("ky"), py::arg("kx"),
           py::arg("shift"), py::arg("border"), py::arg("value"), py::arg("nthreads"));

@@ -180,9 +180,12 @@ class RowSink {
     std::vector<I> buf_;
 
 public:
-    // allow_stream = false for rows that are read again soon (pyramid levels).
+    // allow_stream = false for rows that are read again soon (pyramid levels). Fresh
+    // outputs are not streamed: measured, pyr_up 2048^2 float32 into a new array took 16.4 ms
+    // streamed and 11.5 ms with ordinary stores (into a reused one: 4.9 and 8.8 ms).
     explicit RowSink(const Image& dst, bool allow_stream = true)
-        : stream_(allow_stream && !kHalf && dst.planes() * dst.h * dst.w * dst.cn * (int64_t)sizeof(T) >= kStreamBytes) {}
+        : stream_(allow_stream && !kHalf && !dst.fresh &&
+                  dst.planes() * dst.h * dst.w * dst.cn * (int64_t)sizeof(T) >= kStreamBytes) {}
     ~RowSink() {
         if (stream_) stream_fence();
     }
