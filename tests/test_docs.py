@@ -9,10 +9,11 @@ import pyramidkit.blur
 import pyramidkit.dog
 import pyramidkit.pyramid
 import pyramidkit.pyramids
+import pyramidkit.resample
 
 
 @pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.pyramids, pyramidkit.blur, pyramidkit.dog,
-                                    pyramidkit._config],
+                                    pyramidkit.resample, pyramidkit._config],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

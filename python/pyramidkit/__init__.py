@@ -13,10 +13,12 @@ from .pyramid import pyr_down, pyr_up
 from .blur import gaussian_blur, gaussian_kernel
 from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
 from .dog import DogPyramid, dog_pyramid
+from .resample import interpolate, resize
 
 __all__ = [
     "pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian",
     "gaussian_blur", "gaussian_kernel", "dog_pyramid", "DogPyramid",
+    "resize", "interpolate",
     "get_num_threads", "set_num_threads", "num_threads",
     "simd_levels", "set_max_simd", "max_simd", "show_config", "config",
 ]

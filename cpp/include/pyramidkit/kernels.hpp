@@ -17,6 +17,11 @@ using LapFn = void (*)(const Image& coarse, const Image& a, const Image& b, cons
 using BlurFn = void (*)(const Image& src, const Image& dst, const double* ky, int nky, const double* kx, int nkx,
                         int shift, const BorderSpec& border, int nthreads);
 
+// Separable resampling with per-output tap tables (resample.cpp): output row y reads source rows
+// iy[y*ky + k] with weights wy[y*ky + k], columns likewise; indices already in range.
+using ResampleFn = void (*)(const Image& src, const Image& dst, const int32_t* iy, const double* wy, int ky,
+                            const int32_t* ix, const double* wx, int kx, int nthreads);
+
 struct KernelTable {
     const char* isa = "";
     PyrFn pyr_down[kNumDTypes] = {};
@@ -25,11 +30,12 @@ struct KernelTable {
     LapFn laplacian_sub[kNumDTypes] = {};  // (coarse, fine, band)
     LapFn laplacian_add[kNumDTypes] = {};  // (coarse, band, fine)
     BlurFn gaussian_blur[kNumDTypes] = {};
+    ResampleFn resample[kNumDTypes] = {};
 };
 
 // Each kernel file defines, in every ISA namespace, a function that fills its entries.
 #define PK_DECLARE_ISA(ns) \
-    namespace ns { void fill_pyramid(KernelTable& t); void fill_blur(KernelTable& t); }
+    namespace ns { void fill_pyramid(KernelTable& t); void fill_blur(KernelTable& t); void fill_resample(KernelTable& t); }
 PK_DECLARE_ISA(baseline)
 PK_DECLARE_ISA(avx2)
 PK_DECLARE_ISA(avx512)

@@ -194,6 +194,35 @@ void run_gaussian_blur(const py::array& src, const py::array& dst, const std::ve
     fn(s, d, ky.data(), (int)ky.size(), kx.data(), (int)kx.size(), shift, b, nthreads);
 }
 
+// One axis's tap table: (out, k) int32 indices in [0, in) and (out, k) float64 weights.
+int check_taps(const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& idx,
+               const py::array_t<double, py::array::c_style | py::array::forcecast>& w, int64_t out, int64_t in,
+               const char* name) {
+    if (idx.ndim() != 2 || w.ndim() != 2 || idx.shape(0) != out || w.shape(0) != out || idx.shape(1) != w.shape(1) ||
+        idx.shape(1) < 1 || idx.shape(1) > 4096)
+        throw py::value_error(std::string(name) + ": tap tables must be (output size, taps), 1 to 4096 taps");
+    const int32_t* p = idx.data();
+    for (int64_t i = 0; i < idx.size(); ++i)
+        if (p[i] < 0 || p[i] >= in) throw py::value_error(std::string(name) + ": tap index out of range");
+    return (int)idx.shape(1);
+}
+
+void run_resample(const py::array& src, const py::array& dst,
+                  const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& iy,
+                  const py::array_t<double, py::array::c_style | py::array::forcecast>& wy,
+                  const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& ix,
+                  const py::array_t<double, py::array::c_style | py::array::forcecast>& wx, int nthreads) {
+    const pk::DType dt = dtype_of(src, "src");
+    if (dtype_of(dst, "dst") != dt) throw py::type_error("dst: dtype differs from src");
+    const pk::Image s = image_of(src, "src", false), d = image_of(dst, "dst", true);
+    if (s.planes() != d.planes() || s.cn != d.cn || s.h < 1 || s.w < 1 || d.h < 1 || d.w < 1)
+        throw py::value_error("src/dst: plane counts, channels or sizes do not match");
+    const int ky = check_taps(iy, wy, d.h, s.h, "rows"), kx = check_taps(ix, wx, d.w, s.w, "columns");
+    const auto fn = pk::kernels().resample[static_cast<int>(dt)];
+    py::gil_scoped_release release;
+    fn(s, d, iy.data(), wy.data(), ky, ix.data(), wx.data(), kx, nthreads);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -215,6 +244,9 @@ PYBIND11_MODULE(_core, m) {
 
     m.def("gaussian_blur", &run_gaussian_blur, py::arg("src"), py::arg("dst"), py::arg("ky"), py::arg("kx"),
           py::arg("shift"), py::arg("border"), py::arg("value"), py::arg("nthreads"));
+
+    m.def("resample", &run_resample, py::arg("src"), py::arg("dst"), py::arg("iy"), py::arg("wy"), py::arg("ix"),
+          py::arg("wx"), py::arg("nthreads"));
 
     m.def("compiled_isas", &pk::compiled_isas);
     m.def("supported_isas", &pk::supported_isas);

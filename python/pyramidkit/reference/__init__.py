@@ -7,6 +7,7 @@ from .pyramid import pyr_down, pyr_up
 from .blur import gaussian_blur
 from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
 from .dog import dog_pyramid
+from .resample import interpolate, resize
 
 __all__ = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian", "gaussian_blur",
-           "dog_pyramid"]
+           "dog_pyramid", "resize", "interpolate"]
