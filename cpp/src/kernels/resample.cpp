@@ -29,26 +29,38 @@ inline C load_c(T v) {
     else return C(v);
 }
 
-// One source row through the horizontal taps, cn channels per pixel.
-template <class T, class C>
-void horizontal(const T* __restrict s, C* __restrict h, int64_t dw, int64_t cn, const int32_t* ix, const C* wx,
-                int kx) {
-    if (kx == 2 && cn == 1) {  // the bilinear common case, one channel
-        for (int64_t x = 0; x < dw; ++x) {
-            const int32_t* i = ix + 2 * x;
-            const C* w = wx + 2 * x;
-            h[x] = w[0] * load_c<C>(s[i[0]]) + w[1] * load_c<C>(s[i[1]]);
-        }
-        return;
-    }
+// One source row through the horizontal taps, cn channels per pixel. CN > 0 / K > 0 fix the
+// channel and tap counts at compile time (the loops unroll: bilinear with 1-4 channels).
+template <int CN, int K, class T, class C>
+void horizontal_fixed(const T* __restrict s, C* __restrict h, int64_t dw, int64_t cn_rt, const int32_t* ix,
+                      const C* wx, int kx_rt) {
+    const int64_t cn = CN > 0 ? CN : cn_rt;
+    const int kx = K > 0 ? K : kx_rt;
     for (int64_t x = 0; x < dw; ++x) {
         const int32_t* i = ix + x * kx;
         const C* w = wx + x * kx;
         C* o = h + x * cn;
-        for (int64_t c = 0; c < cn; ++c) o[c] = w[0] * load_c<C>(s[i[0] * cn + c]);
-        for (int k = 1; k < kx; ++k)
-            for (int64_t c = 0; c < cn; ++c) o[c] = o[c] + w[k] * load_c<C>(s[i[k] * cn + c]);
+        const T* s0 = s + (int64_t)i[0] * cn;
+        for (int64_t c = 0; c < cn; ++c) o[c] = w[0] * load_c<C>(s0[c]);
+        for (int k = 1; k < kx; ++k) {
+            const T* sk = s + (int64_t)i[k] * cn;
+            for (int64_t c = 0; c < cn; ++c) o[c] = o[c] + w[k] * load_c<C>(sk[c]);
+        }
     }
+}
+
+template <class T, class C>
+void horizontal(const T* s, C* h, int64_t dw, int64_t cn, const int32_t* ix, const C* wx, int kx) {
+    if (kx == 2) {
+        switch (cn) {
+            case 1: return horizontal_fixed<1, 2>(s, h, dw, cn, ix, wx, kx);
+            case 2: return horizontal_fixed<2, 2>(s, h, dw, cn, ix, wx, kx);
+            case 3: return horizontal_fixed<3, 2>(s, h, dw, cn, ix, wx, kx);
+            case 4: return horizontal_fixed<4, 2>(s, h, dw, cn, ix, wx, kx);
+            default: break;
+        }
+    }
+    horizontal_fixed<0, 0>(s, h, dw, cn, ix, wx, kx);
 }
 
 // o = sum_k w[k] * rows[k], in order, vectorised over the row.
