@@ -60,6 +60,7 @@ class Workload(NamedTuple):
     peer: Optional[Callable[[], object]]
     check: Callable[[object, object], bool]  # ours' result vs the peer's, the op's tolerance
     moved: Optional[int]             # bytes read + written for the copy-bandwidth column
+    peer_name: str = "opencv"
 
 
 def _close(ours: np.ndarray, theirs: np.ndarray, scale: float, ulps: float = 8) -> bool:
@@ -106,7 +107,16 @@ def _cv_dog(cv2, img: np.ndarray, octaves: int, scales: int = 3, sigma: float = 
     return dogs
 
 
-def _workloads(quick: bool, cv2) -> List[Workload]:
+def _load_torch(threads: int):
+    try:
+        import torch  # type: ignore
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+def _workloads(quick: bool, cv2, torch=None) -> List[Workload]:
     import pyramidkit as pk
 
     rng = np.random.default_rng(0)
@@ -161,10 +171,28 @@ def _workloads(quick: bool, cv2) -> List[Workload]:
                          lambda: pk.dog_pyramid(hd8, octaves=octaves).dogs,
                          (lambda: _cv_dog(cv2, hd8, octaves)) if cv2 is not None else None,
                          lambda a, b: _all_close(a, b, 255.0, ulps=1e-4 / 2 ** -23), None))
+    big = cv2.resize if cv2 is not None else None
+    out4k = np.empty((2 * rgb8.shape[0], 2 * rgb8.shape[1], 3), np.uint8)
+    cv_out4k = np.empty_like(out4k)
+    work.append(Workload("resize", f"{dt(rgb8)} -> x2 bilinear",
+                         lambda: pk.resize(rgb8, out4k.shape[:2], out=out4k),
+                         (lambda: big(rgb8, out4k.shape[1::-1], dst=cv_out4k)) if big is not None else None,
+                         lambda a, b: bool(np.abs(a.astype(np.int16) - b).max() <= 1), rgb8.nbytes + out4k.nbytes))
+    fmap = rng.random((1, 64, 128 // s, 128 // s), dtype=np.float32)
+    tmap = torch.from_numpy(fmap) if torch is not None else None
+    for memory, t in [("NCHW", tmap), ("channels-last", tmap.contiguous(memory_format=torch.channels_last)
+                                       if tmap is not None else None)]:
+        x = fmap if memory == "NCHW" else (t.numpy() if t is not None else fmap)
+        work.append(Workload("interpolate", f"{'x'.join(map(str, fmap.shape))} float32 {memory} x2 bilinear",
+                             (lambda x=x: pk.interpolate(x, scale_factor=2)),
+                             (lambda t=t: torch.nn.functional.interpolate(t, scale_factor=2, mode="bilinear"))
+                             if t is not None else None,
+                             lambda a, b: _close(a, b.numpy(), 1.0, ulps=1e-5 / 2 ** -23), None, peer_name="torch"))
     return work
 
 
-OPS = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian", "gaussian_blur", "dog_pyramid"]
+OPS = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian", "gaussian_blur", "dog_pyramid", "resize",
+       "interpolate"]
 
 
 def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, quick: bool = False,
@@ -173,9 +201,10 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
     if quick:
         rounds, target_s = min(rounds, 3), min(target_s, 0.02)
     cv2 = _load_cv2(threads)
+    torch = _load_torch(threads) if not ops or "interpolate" in ops else None
     rows = []
     with num_threads(threads):
-        work = [w for w in _workloads(quick, cv2) if not ops or w.op in ops]
+        work = [w for w in _workloads(quick, cv2, torch) if not ops or w.op in ops]
     for k, w in enumerate(work, 1):
         if progress:
             print(f"[{k}/{len(work)}] {w.op} {w.name} ...", file=sys.stderr, flush=True)
@@ -185,7 +214,7 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
         peer_ok = None
         with num_threads(threads):
             if w.peer is not None:
-                fns["opencv"] = w.peer
+                fns["peer"] = w.peer
                 peer_ok = w.check(w.ours(), w.peer())
             reps = {name: _calibrate(fn, target_s) for name, fn in fns.items()}
             times: Dict[str, List[float]] = {name: [] for name in fns}
@@ -198,12 +227,12 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
         if "copy" in times:
             row.update(copy_ms=med["copy"] * 1e3,
                        copy_fraction=statistics.median(c / p for c, p in zip(times["copy"], times["pyramidkit"])))
-        if "opencv" in times:
-            row.update(peer="opencv", peer_ms=med["opencv"] * 1e3,
-                       speedup=statistics.median(o / p for o, p in zip(times["opencv"], times["pyramidkit"])),
+        if "peer" in times:
+            row.update(peer=w.peer_name, peer_ms=med["peer"] * 1e3,
+                       speedup=statistics.median(o / p for o, p in zip(times["peer"], times["pyramidkit"])),
                        matches_peer=peer_ok)
         else:
-            row.update(peer="opencv (missing)", peer_ms=None, speedup=None, matches_peer=None)
+            row.update(peer=f"{w.peer_name} (missing)", peer_ms=None, speedup=None, matches_peer=None)
         rows.append(row)
     return dict(config=config(), machine=dict(platform=platform.platform(), processor=platform.processor(),
                                               python=sys.version.split()[0]),
@@ -239,14 +268,14 @@ def plot(res: Dict, path: str) -> bool:
     rows = [r for r in res["results"] if r["speedup"] is not None]
     labels = [f"{r['op']}\n{r['workload'].replace(', ', chr(10))}" for r in rows]
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(rows)), 4))
-    ax.bar(range(len(rows)), [r["speedup"] for r in rows], color="#3b7dd8", label="speedup vs OpenCV")
+    ax.bar(range(len(rows)), [r["speedup"] for r in rows], color="#3b7dd8", label="speedup vs the peer")
     ax.plot(range(len(rows)), [r["copy_fraction"] if r["copy_fraction"] is not None else np.nan for r in rows],
             "o", color="#d8573b", label="fraction of copy bandwidth")
     ax.axhline(1.0, color="gray", lw=0.8)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels(labels, fontsize=8)
     ax.set_ylabel("ratio (higher is better)")
-    ax.set_title(f"pyramidkit vs OpenCV, {rows[0]['threads'] if rows else '?'} threads, medians")
+    ax.set_title(f"pyramidkit vs OpenCV / torch, {rows[0]['threads'] if rows else '?'} threads, medians")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
