@@ -171,12 +171,11 @@ def _workloads(quick: bool, cv2, torch=None) -> List[Workload]:
                          lambda: pk.dog_pyramid(hd8, octaves=octaves).dogs,
                          (lambda: _cv_dog(cv2, hd8, octaves)) if cv2 is not None else None,
                          lambda a, b: _all_close(a, b, 255.0, ulps=1e-4 / 2 ** -23), None))
-    big = cv2.resize if cv2 is not None else None
     out4k = np.empty((2 * rgb8.shape[0], 2 * rgb8.shape[1], 3), np.uint8)
     cv_out4k = np.empty_like(out4k)
     work.append(Workload("resize", f"{dt(rgb8)} -> x2 bilinear",
                          lambda: pk.resize(rgb8, out4k.shape[:2], out=out4k),
-                         (lambda: big(rgb8, out4k.shape[1::-1], dst=cv_out4k)) if big is not None else None,
+                         (lambda: cv2.resize(rgb8, out4k.shape[1::-1], dst=cv_out4k)) if cv2 is not None else None,
                          lambda a, b: bool(np.abs(a.astype(np.int16) - b).max() <= 1), rgb8.nbytes + out4k.nbytes))
     fmap = rng.random((1, 64, 128 // s, 128 // s), dtype=np.float32)
     tmap = torch.from_numpy(fmap) if torch is not None else None

@@ -13,7 +13,7 @@ from . import _core
 from ._args import as_array, check_dtype, image_arg, run_into, spatial_shape, with_spatial
 from ._config import get_num_threads
 
-__all__ = ["resize", "interpolate", "axis_taps"]
+__all__ = ["resize", "interpolate", "axis_taps", "resize_taps", "interpolate_taps"]
 
 MODES = ("bilinear", "nearest", "nearest-exact")
 COORDINATES = ("half_pixel", "align_corners", "asymmetric")
@@ -119,6 +119,69 @@ def _run(a: np.ndarray, lay: str, out_hw: Tuple[int, int], ty: Tuple, tx: Tuple,
                     a, lay, with_spatial(a.shape, lay, *out_hw), out)
 
 
+def resize_taps(a: np.ndarray, lay: str, size: Any, scale: Any, mode: Any, coordinates: Any,
+                antialias: Any) -> Tuple[Tuple[int, int], Tuple, Tuple]:
+    """resize's validated output size and (row, column) tap tables, weights rounded to the
+    compute type (shared with the reference)."""
+    check_dtype(a, "img", RESIZE_DTYPES)
+    mode = _check_mode(mode, antialias)
+    if coordinates not in COORDINATES:
+        raise ValueError(f"coordinates: expected one of {', '.join(COORDINATES)}, got {coordinates!r}")
+    if mode != "bilinear" and coordinates != "half_pixel":
+        raise ValueError("coordinates: only the bilinear mode takes a coordinate convention")
+    h, w = spatial_shape(a, lay)
+    if (size is None) == (scale is None):
+        raise ValueError("size, scale: give exactly one of them")
+    sy = sx = None
+    if size is not None:
+        oh, ow = _positive_size(size, "size")
+    else:
+        sy, sx = _positive_scale(scale, "scale")
+        oh, ow = int(np.rint(h * sy)), int(np.rint(w * sx))
+        if oh < 1 or ow < 1:
+            raise ValueError(f"scale: {scale!r} gives an empty output from {h}x{w}")
+    ty = axis_taps(h, oh, mode, coordinates, sy, antialias, np.float64, torch_rules=False)
+    tx = axis_taps(w, ow, mode, coordinates, sx, antialias, np.float64, torch_rules=False)
+    ct = np.float64 if a.dtype == np.float64 else np.float32
+    return (oh, ow), (ty[0], ty[1].astype(ct).astype(np.float64)), (tx[0], tx[1].astype(ct).astype(np.float64))
+
+
+def interpolate_taps(a: np.ndarray, size: Any, scale_factor: Any, mode: Any, align_corners: Any,
+                     recompute_scale_factor: Any, antialias: Any) -> Tuple[Tuple[int, int], Tuple, Tuple]:
+    """interpolate's validated output size and (row, column) tap tables (shared with the reference)."""
+    if a.ndim != 4:
+        raise ValueError(f"input: expected a 4-D (N, C, H, W) array, got {a.ndim}-D")
+    if 0 in a.shape:
+        raise ValueError(f"input: empty array of shape {a.shape}")
+    mode = _check_mode(mode, antialias)
+    if mode != "bilinear" and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if align_corners is not None and not isinstance(align_corners, (bool, np.bool_)):
+        raise TypeError(f"align_corners: expected a bool or None, got {align_corners!r}")
+    h, w = a.shape[2:]
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    sy = sx = None
+    if size is not None:
+        oh, ow = _positive_size(tuple(size) if isinstance(size, list) else size, "size")
+    else:
+        sy, sx = _positive_scale(tuple(scale_factor) if isinstance(scale_factor, list) else scale_factor,
+                                 "scale_factor")
+        oh, ow = int(math.floor(h * sy)), int(math.floor(w * sx))
+        if oh < 1 or ow < 1:
+            raise ValueError(f"scale_factor: {scale_factor!r} gives an empty output from {h}x{w}")
+        if recompute_scale_factor:
+            sy = sx = None
+    coords = "align_corners" if align_corners else "half_pixel"
+    ct = np.float64 if a.dtype == np.float64 else np.float32
+    ty = axis_taps(h, oh, mode, coords, sy, antialias, ct)
+    tx = axis_taps(w, ow, mode, coords, sx, antialias, ct)
+    return (oh, ow), ty, tx
+
+
 def resize(img: Any, size: Any = None, *, scale: Any = None, mode: str = "bilinear",
            coordinates: str = "half_pixel", antialias: bool = False, layout: Optional[str] = None,
            out: Optional[np.ndarray] = None) -> np.ndarray:
@@ -157,27 +220,7 @@ def resize(img: Any, size: Any = None, *, scale: Any = None, mode: str = "biline
     array([[0., 1., 3., 4.]], dtype=float32)
     """
     a, lay = image_arg(img, layout)
-    check_dtype(a, "img", RESIZE_DTYPES)
-    mode = _check_mode(mode, antialias)
-    if coordinates not in COORDINATES:
-        raise ValueError(f"coordinates: expected one of {', '.join(COORDINATES)}, got {coordinates!r}")
-    if mode != "bilinear" and coordinates != "half_pixel":
-        raise ValueError("coordinates: only the bilinear mode takes a coordinate convention")
-    h, w = spatial_shape(a, lay)
-    if (size is None) == (scale is None):
-        raise ValueError("size, scale: give exactly one of them")
-    sy = sx = None
-    if size is not None:
-        oh, ow = _positive_size(size, "size")
-    else:
-        sy, sx = _positive_scale(scale, "scale")
-        oh, ow = int(np.rint(h * sy)), int(np.rint(w * sx))
-        if oh < 1 or ow < 1:
-            raise ValueError(f"scale: {scale!r} gives an empty output from {h}x{w}")
-    ty = axis_taps(h, oh, mode, coordinates, sy, antialias, np.float64, torch_rules=False)
-    tx = axis_taps(w, ow, mode, coordinates, sx, antialias, np.float64, torch_rules=False)
-    ct = np.float64 if a.dtype == np.float64 else np.float32
-    ty, tx = (ty[0], ty[1].astype(ct).astype(np.float64)), (tx[0], tx[1].astype(ct).astype(np.float64))
+    (oh, ow), ty, tx = resize_taps(a, lay, size, scale, mode, coordinates, antialias)
     return _run(a, lay, (oh, ow), ty, tx, out)
 
 
@@ -202,36 +245,7 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     array([0., 1., 2., 3.], dtype=float32)
     """
     a = check_dtype(as_array(input, "input"), "input", RESIZE_DTYPES)
-    if a.ndim != 4:
-        raise ValueError(f"input: expected a 4-D (N, C, H, W) array, got {a.ndim}-D")
-    if 0 in a.shape:
-        raise ValueError(f"input: empty array of shape {a.shape}")
-    mode = _check_mode(mode, antialias)
-    if mode != "bilinear" and align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
-                         "bicubic | trilinear")
-    if align_corners is not None and not isinstance(align_corners, (bool, np.bool_)):
-        raise TypeError(f"align_corners: expected a bool or None, got {align_corners!r}")
-    h, w = a.shape[2:]
-    if size is not None and scale_factor is not None:
-        raise ValueError("only one of size or scale_factor should be defined")
-    if size is None and scale_factor is None:
-        raise ValueError("either size or scale_factor should be defined")
-    sy = sx = None
-    if size is not None:
-        oh, ow = _positive_size(tuple(size) if isinstance(size, list) else size, "size")
-    else:
-        sy, sx = _positive_scale(tuple(scale_factor) if isinstance(scale_factor, list) else scale_factor,
-                                 "scale_factor")
-        oh, ow = int(math.floor(h * sy)), int(math.floor(w * sx))
-        if oh < 1 or ow < 1:
-            raise ValueError(f"scale_factor: {scale_factor!r} gives an empty output from {h}x{w}")
-        if recompute_scale_factor:
-            sy = sx = None
-    coords = "align_corners" if align_corners else "half_pixel"
-    ct = np.float64 if a.dtype == np.float64 else np.float32
-    ty = axis_taps(h, oh, mode, coords, sy, antialias, ct)
-    tx = axis_taps(w, ow, mode, coords, sx, antialias, ct)
+    (oh, ow), ty, tx = interpolate_taps(a, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
     if a.shape[1] > 1 and a.transpose(0, 2, 3, 1).flags.c_contiguous:  # channels-last memory
         res = _run(a.transpose(0, 2, 3, 1), "NHWC", (oh, ow), ty, tx, None)
         return res.transpose(0, 3, 1, 2)

@@ -32,12 +32,6 @@ template <class T> struct Compute { using type = float; };
 template <> struct Compute<double> { using type = double; };
 template <> struct Compute<uint16_t> { using type = double; };
 
-template <class C, class T>
-inline C load_c(T v) {
-    if constexpr (std::is_same_v<T, half_t>) return C(half_to_float(v.bits));
-    else return C(v);
-}
-
 // One output of a pass: rows (or columns) lo[i] / hi[i] at distance i, mid the centre.
 template <class C, class T>
 inline C taps(const T* const* lo, const T* const* hi, const T* mid, const C* k, int r, int64_t x) {
@@ -106,19 +100,15 @@ void pass_u8(const uint8_t* const* lo, const uint8_t* const* hi, const uint8_t* 
 }
 
 // The output row from s: fixed point (shift > 0) floor((s + half) / 2^shift) (s >= 0 and
-// exact, so truncation is the floor); int16 rounds half to even; all saturate.
+// exact, so truncation is the floor), saturated; the other dtypes as store_rounded.
 template <class T, class C>
 void store_row(const C* __restrict s, T* __restrict d, int64_t n, int shift) {
     if constexpr (std::is_same_v<T, uint8_t> || std::is_same_v<T, uint16_t>) {
         const C half = std::ldexp(C(1), shift - 1), inv = std::ldexp(C(1), -shift);
         using Int = std::conditional_t<std::is_same_v<T, uint8_t>, int32_t, int64_t>;
         for (int64_t i = 0; i < n; ++i) d[i] = (T)std::min<Int>((Int)((s[i] + half) * inv), std::numeric_limits<T>::max());
-    } else if constexpr (std::is_integral_v<T>) {
-        for (int64_t i = 0; i < n; ++i) d[i] = saturate_to<T>(std::nearbyint(s[i]));
-    } else if constexpr (std::is_same_v<T, half_t>) {
-        float_to_half_row(s, d, n);
     } else {
-        for (int64_t i = 0; i < n; ++i) d[i] = T(s[i]);
+        store_rounded<T, C>(s, d, n);
     }
 }
 

@@ -2,6 +2,7 @@
 // Included by kernel files, so it is compiled once per ISA level with that level's flags.
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -124,6 +125,26 @@ inline I saturate_to(W v) {
         return I(std::min<W>(std::max<W>(v, W(std::numeric_limits<I>::min())), W(std::numeric_limits<I>::max())));
     else
         return I(v);
+}
+
+// A stored sample in compute type C (float16 through float32).
+template <class C, class T>
+inline C load_c(T v) {
+    if constexpr (std::is_same_v<T, half_t>) return C(half_to_float(v.bits));
+    else return C(v);
+}
+
+// A row of compute-type results stored as T: integers round half to even and saturate,
+// float16 rounds once, the other floats convert.
+template <class T, class C>
+void store_rounded(const C* __restrict o, T* __restrict d, int64_t n) {
+    if constexpr (std::is_integral_v<T>) {
+        for (int64_t i = 0; i < n; ++i) d[i] = saturate_to<T>(std::nearbyint(o[i]));
+    } else if constexpr (std::is_same_v<T, half_t>) {
+        float_to_half_row(o, d, n);
+    } else {
+        for (int64_t i = 0; i < n; ++i) d[i] = T(o[i]);
+    }
 }
 
 // Every dtype's instance of a kernel template, in a fill function's table t.

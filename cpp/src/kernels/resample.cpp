@@ -23,12 +23,6 @@ namespace {
 template <class T> struct Compute { using type = float; };
 template <> struct Compute<double> { using type = double; };
 
-template <class C, class T>
-inline C load_c(T v) {
-    if constexpr (std::is_same_v<T, half_t>) return C(half_to_float(v.bits));
-    else return C(v);
-}
-
 // One source row through the horizontal taps, cn channels per pixel. CN > 0 / K > 0 fix the
 // channel and tap counts at compile time (the loops unroll: bilinear with 1-4 channels).
 template <int CN, int K, class T, class C>
@@ -89,17 +83,6 @@ void vertical(const C* const* rows, const C* w, int ky, C* __restrict o, int64_t
     }
 }
 
-template <class T, class C>
-void store_row(const C* __restrict o, T* __restrict d, int64_t n) {
-    if constexpr (std::is_integral_v<T>) {
-        for (int64_t i = 0; i < n; ++i) d[i] = saturate_to<T>(std::nearbyint(o[i]));
-    } else if constexpr (std::is_same_v<T, half_t>) {
-        float_to_half_row(o, d, n);
-    } else {
-        for (int64_t i = 0; i < n; ++i) d[i] = T(o[i]);
-    }
-}
-
 template <class T>
 void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const double* wy, int ky,
                    const int32_t* ix, const double* wx, int kx, int nthreads) {
@@ -139,7 +122,7 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
             } else {
                 C* o = obuf.get(drowlen);
                 vertical<C>(rows.data(), cwy.data() + y * ky, ky, o, drowlen);
-                store_row<T, C>(o, drow, drowlen);
+                store_rounded<T, C>(o, drow, drowlen);
             }
         }
     };

@@ -1,13 +1,12 @@
 """Reference resize / interpolate: the tap tables applied in NumPy, in the kernel's order."""
 from __future__ import annotations
 
-import math
 from typing import Any, Optional
 
 import numpy as np
 
-from .._args import as_array, check_dtype, image_arg, plane_view, prepare_out, spatial_shape, with_spatial
-from ..resample import RESIZE_DTYPES, _check_mode, _positive_scale, _positive_size, axis_taps
+from .._args import as_array, check_dtype, image_arg, plane_view, prepare_out, with_spatial
+from ..resample import RESIZE_DTYPES, interpolate_taps, resize_taps
 
 
 def _apply(a: np.ndarray, lay: str, oh: int, ow: int, ty, tx, out: Any = None) -> np.ndarray:
@@ -36,18 +35,7 @@ def resize(img: Any, size: Any = None, *, scale: Any = None, mode: str = "biline
            out: Optional[np.ndarray] = None) -> np.ndarray:
     """Reference of :func:`pyramidkit.resize`."""
     a, lay = image_arg(img, layout)
-    check_dtype(a, "img", RESIZE_DTYPES)
-    _check_mode(mode, antialias)
-    h, w = spatial_shape(a, lay)
-    if size is not None:
-        (oh, ow), sy, sx = _positive_size(size, "size"), None, None
-    else:
-        sy, sx = _positive_scale(scale, "scale")
-        oh, ow = int(np.rint(h * sy)), int(np.rint(w * sx))
-    c = np.float64 if a.dtype == np.float64 else np.float32
-    ty = axis_taps(h, oh, mode, coordinates, sy, antialias, np.float64, torch_rules=False)
-    tx = axis_taps(w, ow, mode, coordinates, sx, antialias, np.float64, torch_rules=False)
-    ty, tx = (ty[0], ty[1].astype(c)), (tx[0], tx[1].astype(c))
+    (oh, ow), ty, tx = resize_taps(a, lay, size, scale, mode, coordinates, antialias)
     return _apply(a, lay, oh, ow, ty, tx, out)
 
 
@@ -56,17 +44,5 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
                 antialias: bool = False) -> np.ndarray:
     """Reference of :func:`pyramidkit.interpolate` (always returns a C-contiguous NCHW array)."""
     a = check_dtype(as_array(input, "input"), "input", RESIZE_DTYPES)
-    h, w = a.shape[2:]
-    sy = sx = None
-    if size is not None:
-        oh, ow = _positive_size(tuple(size) if isinstance(size, list) else size, "size")
-    else:
-        sy, sx = _positive_scale(scale_factor, "scale_factor")
-        oh, ow = int(math.floor(h * sy)), int(math.floor(w * sx))
-        if recompute_scale_factor:
-            sy = sx = None
-    coords = "align_corners" if align_corners else "half_pixel"
-    c = np.float64 if a.dtype == np.float64 else np.float32
-    ty = axis_taps(h, oh, mode, coords, sy, antialias, c)
-    tx = axis_taps(w, ow, mode, coords, sx, antialias, c)
+    (oh, ow), ty, tx = interpolate_taps(a, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
     return _apply(np.ascontiguousarray(a), "NCHW", oh, ow, ty, tx)
