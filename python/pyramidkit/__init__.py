@@ -14,11 +14,12 @@ from .blur import gaussian_blur, gaussian_kernel
 from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
 from .dog import DogPyramid, dog_pyramid
 from .resample import interpolate, resize
+from .conv_transpose import bilinear_kernel, bilinear_upsample_weights, conv_transpose2d
 
 __all__ = [
     "pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian",
     "gaussian_blur", "gaussian_kernel", "dog_pyramid", "DogPyramid",
-    "resize", "interpolate",
+    "resize", "interpolate", "conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights",
     "get_num_threads", "set_num_threads", "num_threads",
     "simd_levels", "set_max_simd", "max_simd", "show_config", "config",
 ]

@@ -187,11 +187,25 @@ def _workloads(quick: bool, cv2, torch=None) -> List[Workload]:
                              (lambda t=t: torch.nn.functional.interpolate(t, scale_factor=2, mode="bilinear"))
                              if t is not None else None,
                              lambda a, b: _close(a, b.numpy(), 1.0, ulps=1e-5 / 2 ** -23), None, peer_name="torch"))
+    for name, (n, cin, side, cout_g, groups) in [("depthwise", (1, 21, 64, 1, 21)),
+                                                  ("full", (1, 256 // s, 64, 128 // s, 1))]:
+        x = rng.standard_normal((n, cin, side, side)).astype(np.float32)
+        wt = rng.standard_normal((cin, cout_g, 4, 4)).astype(np.float32)
+        tx, tw = (torch.from_numpy(x), torch.from_numpy(wt)) if torch is not None else (None, None)
+        # tolerance: float32 rounding of sums of cin_g * 4 products of unit normals
+        scale = float(np.abs(x).max() * np.abs(wt).sum(axis=(0, 2, 3)).max())
+        work.append(Workload("conv_transpose2d", f"{name} {'x'.join(map(str, x.shape))} -> {cout_g * groups} ch, "
+                             "k4 s2 p1 float32",
+                             (lambda x=x, wt=wt, g=groups: pk.conv_transpose2d(x, wt, stride=2, padding=1, groups=g)),
+                             (lambda tx=tx, tw=tw, g=groups: torch.nn.functional.conv_transpose2d(
+                                 tx, tw, stride=2, padding=1, groups=g)) if torch is not None else None,
+                             lambda a, b, scale=scale: _close(a, b.numpy(), scale, ulps=16), None, peer_name="torch"))
     return work
 
 
 OPS = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian", "gaussian_blur", "dog_pyramid", "resize",
-       "interpolate"]
+       "interpolate", "conv_transpose2d"]
+TORCH_OPS = ("interpolate", "conv_transpose2d")
 
 
 def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, quick: bool = False,
@@ -200,7 +214,7 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
     if quick:
         rounds, target_s = min(rounds, 3), min(target_s, 0.02)
     cv2 = _load_cv2(threads)
-    torch = _load_torch(threads) if not ops or "interpolate" in ops else None
+    torch = _load_torch(threads) if not ops or any(op in ops for op in TORCH_OPS) else None
     rows = []
     with num_threads(threads):
         work = [w for w in _workloads(quick, cv2, torch) if not ops or w.op in ops]

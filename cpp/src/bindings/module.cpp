@@ -223,6 +223,54 @@ void run_resample(const py::array& src, const py::array& dst,
     fn(s, d, iy.data(), wy.data(), ky, ix.data(), wx.data(), kx, nthreads);
 }
 
+// Element strides of a's first k axes; its last axis must be unit-stride.
+void strides_of(const py::array& a, const char* name, int k, int64_t* out) {
+    const auto item = a.itemsize();
+    if (a.shape(a.ndim() - 1) > 1 && a.strides(a.ndim() - 1) != item)
+        throw py::value_error(std::string(name) + ": the last axis must be contiguous");
+    for (int i = 0; i < k; ++i) {
+        if (a.strides(i) % item) throw py::value_error(std::string(name) + ": strides must be whole elements");
+        out[i] = a.strides(i) / item;
+    }
+}
+
+void run_conv_transpose2d(const py::array& x, const py::array& weight, const py::object& bias, py::array out,
+                          const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                          const std::vector<int64_t>& dilation, int64_t groups, int nthreads) {
+    const pk::DType dt = dtype_of(x, "x");
+    if (dt != pk::DType::f32 && dt != pk::DType::f64) throw py::type_error("x: expected float32 or float64");
+    if (dtype_of(weight, "weight") != dt || dtype_of(out, "out") != dt)
+        throw py::type_error("weight/out: dtype differs from x");
+    if (x.ndim() != 4 || weight.ndim() != 4 || out.ndim() != 4 || !(weight.flags() & py::array::c_style) ||
+        !out.writeable())
+        throw py::value_error("x/weight/out: expected 4-D arrays, weight C-contiguous, out writeable");
+    if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
+        throw py::value_error("stride/padding/dilation: expected pairs");
+    pk::ConvTransposeSpec g;
+    g.n = x.shape(0); g.c_in = x.shape(1); g.h = x.shape(2); g.w = x.shape(3); g.groups = groups;
+    g.c_out = out.shape(1); g.ho = out.shape(2); g.wo = out.shape(3);
+    g.kh = weight.shape(2); g.kw = weight.shape(3);
+    g.sh = stride[0]; g.sw = stride[1]; g.ph = padding[0]; g.pw = padding[1]; g.dh = dilation[0]; g.dw = dilation[1];
+    if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.ph < 0 || g.pw < 0)
+        throw py::value_error("kernel/stride/dilation must be positive, padding non-negative");
+    if (groups < 1 || g.c_in < 1 || g.h < 1 || g.w < 1 || g.c_in % groups || weight.shape(0) != g.c_in ||
+        weight.shape(1) < 1 || out.shape(0) != g.n || g.c_out != weight.shape(1) * groups || g.ho < 1 || g.wo < 1)
+        throw py::value_error("x/weight/groups/out: shapes do not match");
+    strides_of(x, "x", 3, g.xs);
+    strides_of(out, "out", 3, g.os);
+    const void* b = nullptr;
+    if (!bias.is_none()) {
+        const py::array ba = bias.cast<py::array>();
+        if (dtype_of(ba, "bias") != dt) throw py::type_error("bias: dtype differs from x");
+        if (ba.ndim() != 1 || ba.shape(0) != g.c_out || (g.c_out > 1 && ba.strides(0) != ba.itemsize()))
+            throw py::value_error("bias: expected c_out contiguous values");
+        b = ba.data();
+    }
+    const auto fn = pk::kernels().conv_transpose2d[static_cast<int>(dt)];
+    py::gil_scoped_release release;
+    if (g.n > 0) fn(x.data(), weight.data(), b, out.mutable_data(), g, nthreads);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -247,6 +295,10 @@ PYBIND11_MODULE(_core, m) {
 
     m.def("resample", &run_resample, py::arg("src"), py::arg("dst"), py::arg("iy"), py::arg("wy"), py::arg("ix"),
           py::arg("wx"), py::arg("nthreads"));
+
+    m.def("conv_transpose2d", &run_conv_transpose2d, py::arg("x"), py::arg("weight"), py::arg("bias"),
+          py::arg("out"), py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("groups"),
+          py::arg("nthreads"));
 
     m.def("compiled_isas", &pk::compiled_isas);
     m.def("supported_isas", &pk::supported_isas);

@@ -5,7 +5,10 @@
 // load narrower dtypes, converted exactly (the loads a blur's vertical pass needs).
 //
 // Every operation is exact lane-wise arithmetic in the lane type, so a loop written with
-// them gives the same bits as the scalar loop with the same operation order.
+// them gives the same bits as the scalar loop with the same operation order. The one
+// exception is fma (AVX2 and AVX-512 only, kHasFma), rounding a*b + c once: only kernels
+// that document it use it (conv_transpose2d), and they then agree across AVX2 / AVX-512
+// but not with the baseline level.
 #pragma once
 #include "kernels/common.hpp"
 
@@ -15,6 +18,7 @@ namespace simd {
 
 #if defined(__AVX512BW__)
 constexpr bool kSimd = true;
+constexpr bool kHasFma = true;
 
 struct U16 {  // uint16 lanes
     using V = __m512i;
@@ -56,6 +60,7 @@ struct F32 {
     static V set1(float x) { return _mm512_set1_ps(x); }
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
     static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+    static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }  // a*b + c, one rounding
     // N samples of another dtype, converted exactly. (maskz forms: the plain ones trip
     // GCC 12's -Wmaybe-uninitialized in its own header.)
     static V load(const uint8_t* p) {
@@ -97,10 +102,12 @@ struct F64 {
     static V set1(double x) { return _mm512_set1_pd(x); }
     static V add(V a, V b) { return _mm512_add_pd(a, b); }
     static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+    static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
 };
 
 #elif defined(__AVX2__)
 constexpr bool kSimd = true;
+constexpr bool kHasFma = true;
 
 struct U16 {
     using V = __m256i;
@@ -136,6 +143,7 @@ struct F32 {
     static V set1(float x) { return _mm256_set1_ps(x); }
     static V add(V a, V b) { return _mm256_add_ps(a, b); }
     static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+    static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
     static V load(const uint8_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)p))); }
     static V load(const int16_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i*)p))); }
     static V load(const half_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)); }
@@ -163,10 +171,12 @@ struct F64 {
     static V set1(double x) { return _mm256_set1_pd(x); }
     static V add(V a, V b) { return _mm256_add_pd(a, b); }
     static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+    static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
 };
 
 #elif defined(__SSE2__)
 constexpr bool kSimd = true;
+constexpr bool kHasFma = false;
 
 struct U16 {
     using V = __m128i;
@@ -242,6 +252,7 @@ struct F64 {
 
 #else
 constexpr bool kSimd = false;
+constexpr bool kHasFma = false;
 struct U16 { static constexpr int N = 1; };
 struct F32 { static constexpr int N = 1; };
 struct F64 { static constexpr int N = 1; };

@@ -8,6 +8,8 @@ from .blur import gaussian_blur
 from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
 from .dog import dog_pyramid
 from .resample import interpolate, resize
+from .conv_transpose import bilinear_kernel, bilinear_upsample_weights, conv_transpose2d
 
 __all__ = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian", "gaussian_blur",
-           "dog_pyramid", "resize", "interpolate"]
+           "dog_pyramid", "resize", "interpolate", "conv_transpose2d", "bilinear_kernel",
+           "bilinear_upsample_weights"]
