@@ -182,7 +182,7 @@ def bilinear_upsample_weights(channels: int, factor: int, depthwise: bool = True
     """Weights of a fixed bilinear x``factor`` upsampling by transposed convolution (FCN).
 
     Kernel size ``2*factor - factor % 2``, to be used with ``stride=factor`` and
-    ``padding=(factor - 1 + 1) // 2`` (= ceil((factor - 1) / 2)), which gives an output of
+    ``padding=factor // 2`` (= ceil((factor - 1) / 2)), which gives an output of
     exactly ``factor * H``. ``depthwise=True``: shape (channels, 1, k, k), for
     ``groups=channels``; ``depthwise=False``: (channels, channels, k, k) with the filter on
     the diagonal and zeros elsewhere, for ``groups=1`` (FCN's Caffe surgery; same result,
