@@ -134,19 +134,6 @@ inline C load_c(T v) {
     else return C(v);
 }
 
-// A row of compute-type results stored as T: integers round half to even and saturate,
-// float16 rounds once, the other floats convert.
-template <class T, class C>
-void store_rounded(const C* __restrict o, T* __restrict d, int64_t n) {
-    if constexpr (std::is_integral_v<T>) {
-        for (int64_t i = 0; i < n; ++i) d[i] = saturate_to<T>(std::nearbyint(o[i]));
-    } else if constexpr (std::is_same_v<T, half_t>) {
-        float_to_half_row(o, d, n);
-    } else {
-        for (int64_t i = 0; i < n; ++i) d[i] = T(o[i]);
-    }
-}
-
 // Every dtype's instance of a kernel template, in a fill function's table t.
 #define PK_FILL(field, fn)                   \
     t.field[(int)DType::u8] = fn<uint8_t>;   \

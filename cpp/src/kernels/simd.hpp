@@ -19,6 +19,8 @@ namespace simd {
 #if defined(__AVX512BW__)
 constexpr bool kSimd = true;
 constexpr bool kHasFma = true;
+constexpr bool kHasGather = true;  // F32::gather, F32::store_u8
+constexpr bool kHasNear = true;    // F32::gather_near
 
 struct U16 {  // uint16 lanes
     using V = __m512i;
@@ -61,6 +63,18 @@ struct F32 {
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
     static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
     static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }  // a*b + c, one rounding
+    static V gather(const float* base, const int32_t* idx) {
+        return _mm512_i32gather_ps(_mm512_loadu_si512(idx), base, 4);
+    }
+    // base[idx[i]] for idx[i] < 2N: a two-register permute, far cheaper than a gather.
+    static V gather_near(const float* base, const int32_t* idx) {
+        return _mm512_permutex2var_ps(_mm512_loadu_ps(base), _mm512_loadu_si512(idx), _mm512_loadu_ps(base + N));
+    }
+    // N values rounded half to even (the default rounding mode) and saturated to uint8.
+    static void store_u8(uint8_t* p, V v) {
+        v = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
+        _mm_storeu_si128((__m128i*)p, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+    }
     // N samples of another dtype, converted exactly. (maskz forms: the plain ones trip
     // GCC 12's -Wmaybe-uninitialized in its own header.)
     static V load(const uint8_t* p) {
@@ -108,6 +122,8 @@ struct F64 {
 #elif defined(__AVX2__)
 constexpr bool kSimd = true;
 constexpr bool kHasFma = true;
+constexpr bool kHasGather = true;  // F32::gather, F32::store_u8
+constexpr bool kHasNear = false;
 
 struct U16 {
     using V = __m256i;
@@ -144,6 +160,15 @@ struct F32 {
     static V add(V a, V b) { return _mm256_add_ps(a, b); }
     static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
     static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V gather(const float* base, const int32_t* idx) {
+        return _mm256_i32gather_ps(base, _mm256_loadu_si256((const __m256i*)idx), 4);
+    }
+    static void store_u8(uint8_t* p, V v) {
+        v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
+        const __m256i i = _mm256_cvtps_epi32(v);
+        const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+        _mm_storel_epi64((__m128i*)p, _mm_packus_epi16(w, w));
+    }
     static V load(const uint8_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)p))); }
     static V load(const int16_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i*)p))); }
     static V load(const half_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)); }
@@ -177,6 +202,8 @@ struct F64 {
 #elif defined(__SSE2__)
 constexpr bool kSimd = true;
 constexpr bool kHasFma = false;
+constexpr bool kHasGather = false;
+constexpr bool kHasNear = false;
 
 struct U16 {
     using V = __m128i;
@@ -253,11 +280,37 @@ struct F64 {
 #else
 constexpr bool kSimd = false;
 constexpr bool kHasFma = false;
+constexpr bool kHasGather = false;
+constexpr bool kHasNear = false;
 struct U16 { static constexpr int N = 1; };
 struct F32 { static constexpr int N = 1; };
 struct F64 { static constexpr int N = 1; };
 #endif
 
 }  // namespace simd
+
+// Vector part of a float -> uint8 row store; returns how many values it stored.
+template <class S>
+inline int64_t store_u8_row(const float* __restrict o, uint8_t* __restrict d, int64_t n) {
+    int64_t i = 0;
+    for (; i + S::N <= n; i += S::N) S::store_u8(d + i, S::load(o + i));
+    return i;
+}
+
+// A row of compute-type results stored as T: integers round half to even and saturate,
+// float16 rounds once, the other floats convert.
+template <class T, class C>
+void store_rounded(const C* __restrict o, T* __restrict d, int64_t n) {
+    if constexpr (std::is_integral_v<T>) {
+        int64_t i = 0;
+        if constexpr (simd::kHasGather && std::is_same_v<T, uint8_t> && std::is_same_v<C, float>)
+            i = store_u8_row<simd::F32>(o, d, n);
+        for (; i < n; ++i) d[i] = saturate_to<T>(std::nearbyint(o[i]));
+    } else if constexpr (std::is_same_v<T, half_t>) {
+        float_to_half_row(o, d, n);
+    } else {
+        for (int64_t i = 0; i < n; ++i) d[i] = T(o[i]);
+    }
+}
 }  // namespace PK_ISA_NS
 }  // namespace pk
