@@ -9,6 +9,7 @@ import numpy as np
 
 from ._args import image_arg, spatial_shape
 from .blur import gaussian_blur
+from .resample import resize
 
 __all__ = ["dog_pyramid", "DogPyramid"]
 
@@ -51,19 +52,6 @@ def dog_params(img_hw: tuple, octaves: Any, scales: Any, sigma: Any, assume_blur
         total = prev * k
         steps.append(math.sqrt(total * total - prev * prev))
     return int(octaves), int(scales), float(sigma), base, steps, dt
-
-
-def upsample2x(x: np.ndarray, lay: str) -> np.ndarray:
-    """2x bilinear, half-pixel centres, edges clamped (cv2.resize INTER_LINEAR, float)."""
-    ax_h, ax_w = lay.index("H") - len(lay) + x.ndim, lay.index("W") - len(lay) + x.ndim
-    for ax in (ax_w, ax_h):  # horizontal first, as OpenCV
-        n = x.shape[ax]
-        i = np.arange(n)
-        near, before, after = x, np.take(x, np.maximum(i - 1, 0), axis=ax), np.take(x, np.minimum(i + 1, n - 1), axis=ax)
-        even = before * x.dtype.type(0.25) + near * x.dtype.type(0.75)
-        odd = near * x.dtype.type(0.75) + after * x.dtype.type(0.25)
-        x = np.stack([even, odd], axis=ax + 1).reshape(x.shape[:ax] + (2 * n,) + x.shape[ax + 1:])
-    return x
 
 
 def decimate_index(ndim: int, lay: str) -> tuple:
@@ -118,8 +106,9 @@ def dog_pyramid(img: Any, *, octaves: Optional[int] = None, scales: int = 3, sig
     n_oct, n_sc, sig, base_blur, steps, dt = dog_params(spatial_shape(a, lay), octaves, scales, sigma,
                                                         assume_blur, upsample, dtype)
     x = a.astype(dt)
-    if upsample:
-        x = upsample2x(x, lay)
+    if upsample:  # cv2.resize INTER_LINEAR to twice the size, as OpenCV's SIFT
+        h, w = spatial_shape(x, lay)
+        x = resize(x, (2 * h, 2 * w), layout=lay)
     gaussians, dogs = [], []
     for o in range(n_oct):
         if o:  # every second pixel of Gaussian `scales` of the octave above
