@@ -7,6 +7,7 @@ import pyramidkit
 import pyramidkit._config
 import pyramidkit.blur
 import pyramidkit.conv_transpose
+import pyramidkit.pool
 import pyramidkit.dog
 import pyramidkit.pyramid
 import pyramidkit.pyramids
@@ -14,7 +15,8 @@ import pyramidkit.resample
 
 
 @pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.pyramids, pyramidkit.blur, pyramidkit.dog,
-                                    pyramidkit.resample, pyramidkit.conv_transpose, pyramidkit._config],
+                                    pyramidkit.resample, pyramidkit.conv_transpose, pyramidkit.pool,
+                                    pyramidkit._config],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -15,11 +15,15 @@ from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
 from .dog import DogPyramid, dog_pyramid
 from .resample import interpolate, resize
 from .conv_transpose import bilinear_kernel, bilinear_upsample_weights, conv_transpose2d
+from .pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d, pyramid_pool,
+                   spatial_pyramid_pool)
 
 __all__ = [
     "pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian",
     "gaussian_blur", "gaussian_kernel", "dog_pyramid", "DogPyramid",
     "resize", "interpolate", "conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights",
+    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d",
+    "spatial_pyramid_pool", "pyramid_pool",
     "get_num_threads", "set_num_threads", "num_threads",
     "simd_levels", "set_max_simd", "max_simd", "show_config", "config",
 ]

@@ -311,3 +311,20 @@ def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False) -
         start = base + off
         out.append(buf[start:start + n * np.dtype(dtype).itemsize].view(dtype).reshape(shape))
     return out
+
+
+def int_pair(v: Any, name: str) -> Tuple[int, int]:
+    """An int or a pair of ints (torch's convolution / pooling argument rule), as a pair."""
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected an int or a pair of ints, got {v!r}")
+    if isinstance(v, numbers.Integral):
+        return int(v), int(v)
+    if isinstance(v, (tuple, list)) and len(v) == 1 and isinstance(v[0], numbers.Integral):
+        return int(v[0]), int(v[0])
+    if (isinstance(v, (tuple, list)) and len(v) == 2
+            and all(isinstance(e, numbers.Integral) and not isinstance(e, (bool, np.bool_)) for e in v)):
+        return int(v[0]), int(v[1])
+    if isinstance(v, (tuple, list)):
+        raise ValueError(f"expected {name} to be a single integer value or a list of 2 values to match "
+                         f"the convolution dimensions, but got {name}={list(v)!r}")
+    raise TypeError(f"{name}: expected an int or a pair of ints, got {type(v).__name__}")

@@ -15,28 +15,12 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._args import as_array, check_dtype, check_size
+from ._args import as_array, check_dtype, check_size, int_pair
 from ._config import get_num_threads
 
 __all__ = ["conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights", "conv_transpose2d_args"]
 
 CONV_DTYPES = (np.float32, np.float64)
-
-def _pair(v: Any, name: str) -> Tuple[int, int]:
-    if isinstance(v, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected an int or a pair of ints, got {v!r}")
-    if isinstance(v, numbers.Integral):
-        return int(v), int(v)
-    if isinstance(v, (tuple, list)) and len(v) == 1 and isinstance(v[0], numbers.Integral):
-        return int(v[0]), int(v[0])
-    if (isinstance(v, (tuple, list)) and len(v) == 2
-            and all(isinstance(e, numbers.Integral) and not isinstance(e, (bool, np.bool_)) for e in v)):
-        return int(v[0]), int(v[1])
-    if isinstance(v, (tuple, list)):
-        raise ValueError(f"expected {name} to be a single integer value or a list of 2 values to match "
-                         f"the convolution dimensions, but got {name}={list(v)!r}")
-    raise TypeError(f"{name}: expected an int or a pair of ints, got {type(v).__name__}")
-
 
 class ConvTransposeArgs:
     """Validated arguments of conv_transpose2d (shared with the reference)."""
@@ -64,10 +48,10 @@ def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, paddi
     unbatched = x.ndim == 3
     if unbatched:
         x = x[None]
-    sh, sw = _pair(stride, "stride")
-    ph, pw = _pair(padding, "padding")
-    oph, opw = _pair(output_padding, "output_padding")
-    dh, dw = _pair(dilation, "dilation")
+    sh, sw = int_pair(stride, "stride")
+    ph, pw = int_pair(padding, "padding")
+    oph, opw = int_pair(output_padding, "output_padding")
+    dh, dw = int_pair(dilation, "dilation")
     if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, numbers.Integral):
         raise TypeError(f"groups: expected an int, got {groups!r}")
     groups = int(groups)

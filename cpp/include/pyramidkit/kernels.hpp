@@ -33,6 +33,25 @@ struct ConvTransposeSpec {
 using ConvTransposeFn = void (*)(const void* x, const void* weight, const void* bias, void* out,
                                  const ConvTransposeSpec& spec, int nthreads);
 
+// Window pooling (pool.cpp). Along each axis, output o reads the taps start[o] + j*dil for
+// j < count[o], all inside the input (Python has clipped the padding away). Windows of a
+// regular pooling also give stride and taps (the unclipped tap count): outputs whose
+// window is whole, start[o] = o*stride - pad, may then use vector loads.
+struct PoolAxis {
+    const int32_t* start = nullptr;
+    const int32_t* count = nullptr;
+    int64_t dil = 1, stride = 0, taps = 0;
+};
+// max: dst = the window's maximum, torch's rule (a NaN wins; ties keep the first tap in
+// row-major order); idx (may be null): int64 h*W + w of it, laid out like dst.
+// avg: dst = sum of the taps in row-major order / (fy[oy] * fx[ox]), or / divisor if > 0.
+using PoolFn = void (*)(const Image& src, const Image& dst, const Image* idx, const PoolAxis& ay, const PoolAxis& ax,
+                        bool avg, const int64_t* fy, const int64_t* fx, int64_t divisor, int nthreads);
+// max_unpool2d: dst (zeroed by the caller) plane p gets dst[idx[i]] = src[i] in the order
+// of i (the last of equal indices wins). Returns how many indices were outside [0, h*w) of
+// dst; those are not written.
+using UnpoolFn = int64_t (*)(const Image& src, const Image& idx, const Image& dst, int nthreads);
+
 struct KernelTable {
     const char* isa = "";
     PyrFn pyr_down[kNumDTypes] = {};
@@ -43,12 +62,14 @@ struct KernelTable {
     BlurFn gaussian_blur[kNumDTypes] = {};
     ResampleFn resample[kNumDTypes] = {};
     ConvTransposeFn conv_transpose2d[kNumDTypes] = {};  // float32, float64
+    PoolFn pool[kNumDTypes] = {};                        // uint8 (max only), float16, float32, float64
+    UnpoolFn max_unpool2d[kNumDTypes] = {};
 };
 
 // Each kernel file defines, in every ISA namespace, a function that fills its entries.
 #define PK_DECLARE_ISA(ns) \
     namespace ns { void fill_pyramid(KernelTable& t); void fill_blur(KernelTable& t); void fill_resample(KernelTable& t); \
-                 void fill_conv_transpose(KernelTable& t); }
+                 void fill_conv_transpose(KernelTable& t); void fill_pool(KernelTable& t); }
 PK_DECLARE_ISA(baseline)
 PK_DECLARE_ISA(avx2)
 PK_DECLARE_ISA(avx512)

@@ -271,6 +271,69 @@ void run_conv_transpose2d(const py::array& x, const py::array& weight, const py:
     if (g.n > 0) fn(x.data(), weight.data(), b, out.mutable_data(), g, nthreads);
 }
 
+using IntTable = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
+using I64Table = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+
+// One axis of pooling windows: every tap start + j*dil (j < count) must lie in [0, n).
+pk::PoolAxis pool_axis(const IntTable& start, const IntTable& count, int64_t dil, int64_t stride, int64_t taps,
+                       int64_t n_out, int64_t n_in, const char* name) {
+    if (start.ndim() != 1 || count.ndim() != 1 || start.shape(0) != n_out || count.shape(0) != n_out || dil < 1)
+        throw py::value_error(std::string(name) + ": window tables do not match the output size");
+    const int32_t* s = start.data();
+    const int32_t* c = count.data();
+    for (int64_t o = 0; o < n_out; ++o)
+        if (s[o] < 0 || c[o] < 1 || s[o] + (int64_t)(c[o] - 1) * dil >= n_in)
+            throw py::value_error(std::string(name) + ": a window reaches outside the input");
+    pk::PoolAxis a;
+    a.start = s; a.count = c; a.dil = dil; a.stride = stride; a.taps = taps;
+    return a;
+}
+
+void run_pool(const py::array& src, const py::array& dst, const py::object& idx, const IntTable& ystart,
+              const IntTable& ycount, int64_t ydil, int64_t ystride, int64_t ytaps, const IntTable& xstart,
+              const IntTable& xcount, int64_t xdil, int64_t xstride, int64_t xtaps, bool avg, const I64Table& fy,
+              const I64Table& fx, int64_t divisor, int nthreads) {
+    const pk::DType dt = dtype_of(src, "src");
+    if (dtype_of(dst, "dst") != dt) throw py::type_error("dst: dtype differs from src");
+    if (avg && (dt == pk::DType::u8 || dt == pk::DType::u16 || dt == pk::DType::i16))
+        throw py::type_error("src: average pooling needs a floating dtype");
+    const pk::Image s = image_of(src, "src", false), d = image_of(dst, "dst", true);
+    if (s.planes() != d.planes() || s.cn != d.cn || s.h < 1 || s.w < 1 || d.h < 1 || d.w < 1)
+        throw py::value_error("src/dst: plane counts, channels or sizes do not match");
+    const pk::PoolAxis ay = pool_axis(ystart, ycount, ydil, ystride, ytaps, d.h, s.h, "rows");
+    const pk::PoolAxis ax = pool_axis(xstart, xcount, xdil, xstride, xtaps, d.w, s.w, "columns");
+    if (avg && divisor <= 0 && (fy.ndim() != 1 || fx.ndim() != 1 || fy.shape(0) != d.h || fx.shape(0) != d.w))
+        throw py::value_error("fy/fx: divisor tables do not match the output size");
+    pk::Image ix;
+    const pk::Image* ip = nullptr;
+    if (!idx.is_none()) {
+        const py::array ia = idx.cast<py::array>();
+        if (ia.dtype().kind() != 'i' || ia.itemsize() != 8) throw py::type_error("idx: expected int64");
+        ix = image_of(ia, "idx", true);
+        if (ix.planes() != d.planes() || ix.h != d.h || ix.w != d.w || ix.cn != d.cn)
+            throw py::value_error("idx: shape differs from dst");
+        ip = &ix;
+    }
+    const auto fn = pk::kernels().pool[static_cast<int>(dt)];
+    const int64_t* fyp = fy.data();
+    const int64_t* fxp = fx.data();
+    py::gil_scoped_release release;
+    fn(s, d, ip, ay, ax, avg, fyp, fxp, divisor, nthreads);
+}
+
+int64_t run_max_unpool2d(const py::array& src, const py::array& idx, const py::array& dst, int nthreads) {
+    const pk::DType dt = dtype_of(src, "src");
+    if (dtype_of(dst, "dst") != dt) throw py::type_error("dst: dtype differs from src");
+    if (idx.dtype().kind() != 'i' || idx.itemsize() != 8) throw py::type_error("indices: expected int64");
+    const pk::Image s = image_of(src, "src", false), k = image_of(idx, "indices", false), d = image_of(dst, "dst", true);
+    if (s.planes() != d.planes() || s.cn != d.cn || k.planes() != s.planes() || k.h != s.h || k.w != s.w ||
+        k.cn != s.cn || d.h < 1 || d.w < 1)
+        throw py::value_error("src/indices/dst: shapes do not match");
+    const auto fn = pk::kernels().max_unpool2d[static_cast<int>(dt)];
+    py::gil_scoped_release release;
+    return fn(s, k, d, nthreads);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -298,6 +361,13 @@ PYBIND11_MODULE(_core, m) {
 
     m.def("conv_transpose2d", &run_conv_transpose2d, py::arg("x"), py::arg("weight"), py::arg("bias"),
           py::arg("out"), py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("groups"),
+          py::arg("nthreads"));
+
+    m.def("pool", &run_pool, py::arg("src"), py::arg("dst"), py::arg("idx"), py::arg("ystart"), py::arg("ycount"),
+          py::arg("ydil"), py::arg("ystride"), py::arg("ytaps"), py::arg("xstart"), py::arg("xcount"),
+          py::arg("xdil"), py::arg("xstride"), py::arg("xtaps"), py::arg("avg"), py::arg("fy"), py::arg("fx"),
+          py::arg("divisor"), py::arg("nthreads"));
+    m.def("max_unpool2d", &run_max_unpool2d, py::arg("src"), py::arg("indices"), py::arg("dst"),
           py::arg("nthreads"));
 
     m.def("compiled_isas", &pk::compiled_isas);

@@ -13,22 +13,22 @@ namespace {
 struct Level {
     Isa isa;
     bool compiled;
-    void (*fill[4])(KernelTable&);  // one per kernel file (see kernels.hpp)
+    void (*fill[5])(KernelTable&);  // one per kernel file (see kernels.hpp)
 };
 
 // Levels without a compiled variant keep a null fill function and are never chosen.
 const Level kLevels[] = {
     {Isa::baseline, true, {&baseline::fill_pyramid, &baseline::fill_blur, &baseline::fill_resample,
-                           &baseline::fill_conv_transpose}},
+                           &baseline::fill_conv_transpose, &baseline::fill_pool}},
 #ifdef PK_HAVE_AVX2
     {Isa::avx2, true, {&avx2::fill_pyramid, &avx2::fill_blur, &avx2::fill_resample,
-                       &avx2::fill_conv_transpose}},
+                       &avx2::fill_conv_transpose, &avx2::fill_pool}},
 #else
     {Isa::avx2, false, {}},
 #endif
 #ifdef PK_HAVE_AVX512
     {Isa::avx512, true, {&avx512::fill_pyramid, &avx512::fill_blur, &avx512::fill_resample,
-                         &avx512::fill_conv_transpose}},
+                         &avx512::fill_conv_transpose, &avx512::fill_pool}},
 #else
     {Isa::avx512, false, {}},
 #endif

@@ -63,8 +63,24 @@ struct F32 {
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
     static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
     static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }  // a*b + c, one rounding
+    static V div(V a, V b) { return _mm512_div_ps(a, b); }
+    // Pooling: int32 index lanes beside the values. take_max keeps torch's rule: v replaces
+    // m where v > m or v is NaN (ties keep the earlier element; a NaN wins and stays).
+    using I = __m512i;
+    static I iset1(int32_t x) { return _mm512_set1_epi32(x); }
+    static I iota(int32_t step) { return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(step)); }
+    static I iadd(I a, I b) { return _mm512_add_epi32(a, b); }
+    static void take_max(V& m, I& idx, V v, I cur) {
+        const __mmask16 k = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        m = _mm512_mask_blend_ps(k, m, v);
+        idx = _mm512_mask_blend_epi32(k, idx, cur);
+    }
+    static void store_idx(int64_t* p, I v) {
+        _mm512_storeu_si512(p, _mm512_maskz_cvtepi32_epi64(0xff, _mm512_maskz_extracti64x4_epi64(0xff, v, 0)));
+        _mm512_storeu_si512(p + 8, _mm512_maskz_cvtepi32_epi64(0xff, _mm512_maskz_extracti64x4_epi64(0xff, v, 1)));
+    }
     static V gather(const float* base, const int32_t* idx) {
-        return _mm512_i32gather_ps(_mm512_loadu_si512(idx), base, 4);
+        return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xffff, _mm512_loadu_si512(idx), base, 4);
     }
     // base[idx[i]] for idx[i] < 2N: a two-register permute, far cheaper than a gather.
     static V gather_near(const float* base, const int32_t* idx) {
@@ -72,8 +88,8 @@ struct F32 {
     }
     // N values rounded half to even (the default rounding mode) and saturated to uint8.
     static void store_u8(uint8_t* p, V v) {
-        v = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
-        _mm_storeu_si128((__m128i*)p, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+        v = _mm512_maskz_min_ps(0xffff, _mm512_maskz_max_ps(0xffff, v, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
+        _mm_storeu_si128((__m128i*)p, _mm512_maskz_cvtepi32_epi8(0xffff, _mm512_maskz_cvtps_epi32(0xffff, v)));
     }
     // N samples of another dtype, converted exactly. (maskz forms: the plain ones trip
     // GCC 12's -Wmaybe-uninitialized in its own header.)
@@ -160,6 +176,20 @@ struct F32 {
     static V add(V a, V b) { return _mm256_add_ps(a, b); }
     static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
     static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V div(V a, V b) { return _mm256_div_ps(a, b); }
+    using I = __m256i;
+    static I iset1(int32_t x) { return _mm256_set1_epi32(x); }
+    static I iota(int32_t step) { return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(step)); }
+    static I iadd(I a, I b) { return _mm256_add_epi32(a, b); }
+    static void take_max(V& m, I& idx, V v, I cur) {
+        const V k = _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        m = _mm256_blendv_ps(m, v, k);
+        idx = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(idx), _mm256_castsi256_ps(cur), k));
+    }
+    static void store_idx(int64_t* p, I v) {
+        _mm256_storeu_si256((__m256i*)p, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)));
+        _mm256_storeu_si256((__m256i*)(p + 4), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
+    }
     static V gather(const float* base, const int32_t* idx) {
         return _mm256_i32gather_ps(base, _mm256_loadu_si256((const __m256i*)idx), 4);
     }
@@ -238,6 +268,21 @@ struct F32 {
     static V set1(float x) { return _mm_set1_ps(x); }
     static V add(V a, V b) { return _mm_add_ps(a, b); }
     static V mul(V a, V b) { return _mm_mul_ps(a, b); }
+    static V div(V a, V b) { return _mm_div_ps(a, b); }
+    using I = __m128i;
+    static I iset1(int32_t x) { return _mm_set1_epi32(x); }
+    static I iota(int32_t step) { return _mm_setr_epi32(0, step, 2 * step, 3 * step); }
+    static I iadd(I a, I b) { return _mm_add_epi32(a, b); }
+    static void take_max(V& m, I& idx, V v, I cur) {
+        const V k = _mm_or_ps(_mm_cmpgt_ps(v, m), _mm_cmpunord_ps(v, v));
+        m = _mm_or_ps(_mm_and_ps(k, v), _mm_andnot_ps(k, m));
+        const __m128i ki = _mm_castps_si128(k);
+        idx = _mm_or_si128(_mm_and_si128(ki, cur), _mm_andnot_si128(ki, idx));
+    }
+    static void store_idx(int64_t* p, I v) {  // indices are non-negative: zero-extend
+        _mm_storeu_si128((__m128i*)p, _mm_unpacklo_epi32(v, _mm_setzero_si128()));
+        _mm_storeu_si128((__m128i*)(p + 2), _mm_unpackhi_epi32(v, _mm_setzero_si128()));
+    }
     static V load(const uint8_t* p) {
         int32_t x;
         std::memcpy(&x, p, 4);

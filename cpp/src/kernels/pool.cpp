@@ -1,0 +1,203 @@
+// pool: max / average pooling over per-axis window tables, and max_unpool2d.
+//
+// max_pool2d, avg_pool2d, adaptive_{max,avg}_pool2d, SPP and PSP's pooling all reduce to
+// "output (oy, ox) reads rows start_y[oy] + j*dil_y and columns start_x[ox] + i*dil_x"
+// (Python builds the tables with torch's window rules and clips the padding away). Taps
+// are visited in row-major order, as torch does, so the maximum's index follows torch's
+// tie rule (the first maximum; a NaN wins and a later NaN replaces it) and sums add in
+// torch's order: the same bits at every ISA level and thread count.
+//
+// Vector paths (float32): channels-last images vectorise over channels; planar maps
+// vectorise over output columns where the windows are whole (interior), with stride 1
+// (plain loads) or 2 (two loads and an even/odd split). Everything else, float64, float16
+// and uint8 run the scalar loop, which is the definition.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "kernels/common.hpp"
+#include "kernels/simd.hpp"
+#include "pyramidkit/kernels.hpp"
+#include "pyramidkit/parallel.hpp"
+
+namespace pk {
+namespace PK_ISA_NS {
+namespace {
+
+template <class T> struct Compute { using type = float; };  // exact for max; torch's opmath for avg
+template <> struct Compute<double> { using type = double; };
+
+template <class T>
+inline const T* row_ptr(const Image& im, int64_t p, int64_t y) {
+    return (const T*)(im.plane(p) + y * im.sh);
+}
+
+// Columns [lo, hi) of a planar row whose windows are whole and regularly spaced.
+struct Interior { int64_t lo = 0, hi = 0; };
+
+Interior interior_of(const PoolAxis& ax, int64_t dw, int64_t w) {
+    Interior r;
+    if (ax.stride < 1 || ax.stride > 2) return r;
+    int64_t x = 0;
+    while (x < dw && ax.count[x] != ax.taps) ++x;
+    r.lo = r.hi = x;
+    while (r.hi < dw && ax.count[r.hi] == ax.taps &&
+           (r.hi == r.lo || ax.start[r.hi] == ax.start[r.hi - 1] + ax.stride) &&
+           // the stride-2 split reads one element past the window: keep it inside the row
+           ax.start[r.hi] + (ax.taps - 1) * ax.dil + ax.stride <= w)
+        ++r.hi;
+    return r;
+}
+
+template <class T>
+void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolAxis& ay, const PoolAxis& ax, bool avg,
+               const int64_t* fy, const int64_t* fx, int64_t divisor, int nthreads) {
+    using C = typename Compute<T>::type;
+    const int64_t W = src.w, cn = src.cn, dh = dst.h, dw = dst.w, rowlen = dw * cn;
+    constexpr bool kVec = simd::kSimd && std::is_same_v<T, float>;
+    const bool int32_ok = src.h * W < (int64_t(1) << 31);
+    const Interior inner = (kVec && cn == 1 && int32_ok) ? interior_of(ax, dw, W) : Interior{};
+
+    auto work = [&](int64_t begin, int64_t end) {
+        Scratch<C> obuf, divbuf;
+        for (int64_t item = begin; item < end; ++item) {
+            const int64_t p = item / dh, oy = item % dh;
+            const int64_t y0 = ay.start[oy], ny = ay.count[oy], dy = ay.dil;
+            C* o = obuf.get(rowlen);
+            int64_t* irow = idx ? (int64_t*)(idx->plane(p) + oy * idx->sh) : nullptr;
+            C* dv = nullptr;
+            if (avg) {
+                dv = divbuf.get(dw);
+                for (int64_t x = 0; x < dw; ++x) dv[x] = C(divisor > 0 ? divisor : fy[oy] * fx[x]);
+            }
+            // The definition, one output value at a time (channel c of output column x).
+            auto scalar = [&](int64_t x, int64_t c) {
+                const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
+                C m = avg ? C(0) : -std::numeric_limits<C>::infinity();
+                int64_t best = y0 * W + x0;
+                for (int64_t j = 0; j < ny; ++j) {
+                    const int64_t h = y0 + j * dy;
+                    const T* r = row_ptr<T>(src, p, h);
+                    for (int64_t i = 0; i < nx; ++i) {
+                        const int64_t w = x0 + i * dx;
+                        const C v = load_c<C>(r[w * cn + c]);
+                        if (avg) {
+                            m = m + v;
+                        } else if (v > m || v != v) {
+                            m = v;
+                            best = h * W + w;
+                        }
+                    }
+                }
+                o[x * cn + c] = avg ? m / dv[x] : m;
+                if (irow) irow[x * cn + c] = best;
+            };
+            if constexpr (kVec) {
+                using S = simd::F32;
+                using V = typename S::V;
+                using I = typename S::I;
+                if (cn >= S::N && int32_ok) {  // channels-last: vectors of channels
+                    for (int64_t x = 0; x < dw; ++x) {
+                        const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
+                        int64_t c = 0;
+                        for (; c + S::N <= cn; c += S::N) {
+                            V m = S::set1(avg ? 0.0f : -std::numeric_limits<float>::infinity());
+                            I best = S::iset1((int32_t)(y0 * W + x0));
+                            for (int64_t j = 0; j < ny; ++j) {
+                                const int64_t h = y0 + j * dy;
+                                const float* r = row_ptr<float>(src, p, h);
+                                for (int64_t i = 0; i < nx; ++i) {
+                                    const int64_t w = x0 + i * dx;
+                                    const V v = S::load(r + w * cn + c);
+                                    if (avg) m = S::add(m, v);
+                                    else S::take_max(m, best, v, S::iset1((int32_t)(h * W + w)));
+                                }
+                            }
+                            S::store(o + x * cn + c, avg ? S::div(m, S::set1(dv[x])) : m);
+                            if (irow) S::store_idx(irow + x * cn + c, best);
+                        }
+                        for (; c < cn; ++c) scalar(x, c);
+                    }
+                } else if (cn == 1 && inner.hi - inner.lo >= S::N) {  // planar: vectors of output columns
+                    const int64_t s = ax.stride, nx = ax.taps, dx = ax.dil;
+                    int64_t x = 0;
+                    for (; x < inner.lo; ++x) scalar(x, 0);
+                    for (; x + S::N <= inner.hi; x += S::N) {
+                        const int64_t x0 = ax.start[x];
+                        V m = S::set1(avg ? 0.0f : -std::numeric_limits<float>::infinity());
+                        I best = S::iadd(S::iset1((int32_t)(y0 * W + x0)), S::iota((int32_t)s));
+                        for (int64_t j = 0; j < ny; ++j) {
+                            const int64_t h = y0 + j * dy;
+                            const float* r = row_ptr<float>(src, p, h);
+                            for (int64_t i = 0; i < nx; ++i) {
+                                const float* q = r + x0 + i * dx;
+                                V v;
+                                if (s == 1) {
+                                    v = S::load(q);
+                                } else {
+                                    V odd;
+                                    S::unzip(S::load(q), S::load(q + S::N), v, odd);
+                                }
+                                if (avg) m = S::add(m, v);
+                                else S::take_max(m, best, v, S::iadd(S::iset1((int32_t)(h * W + x0 + i * dx)), S::iota((int32_t)s)));
+                            }
+                        }
+                        S::store(o + x, avg ? S::div(m, S::load(dv + x)) : m);
+                        if (irow) S::store_idx(irow + x, best);
+                    }
+                    for (; x < dw; ++x) scalar(x, 0);
+                } else {
+                    for (int64_t x = 0; x < dw; ++x)
+                        for (int64_t c = 0; c < cn; ++c) scalar(x, c);
+                }
+            } else {
+                for (int64_t x = 0; x < dw; ++x)
+                    for (int64_t c = 0; c < cn; ++c) scalar(x, c);
+            }
+            store_rounded<T, C>(o, (T*)(dst.plane(p) + oy * dst.sh), rowlen);
+        }
+    };
+    const int64_t taps = std::max<int64_t>(1, (ay.taps > 0 ? ay.taps : 1) * (ax.taps > 0 ? ax.taps : 1));
+    parallel_for(dst.planes() * dh, nthreads, std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(1, rowlen * taps)),
+                 work);
+}
+
+template <class T>
+int64_t max_unpool2d_impl(const Image& src, const Image& idx, const Image& dst, int nthreads) {
+    const int64_t limit = dst.h * dst.w, cn = src.cn;
+    const bool dense = dst.sh == dst.w * cn * (int64_t)sizeof(T);  // rows back to back
+    std::atomic<int64_t> bad{0};
+    parallel_for(src.planes(), nthreads, 1, [&](int64_t begin, int64_t end) {
+        int64_t nbad = 0;
+        for (int64_t p = begin; p < end; ++p) {
+            char* base = dst.plane(p);
+            for (int64_t y = 0; y < src.h; ++y) {
+                const T* s = row_ptr<T>(src, p, y);
+                const int64_t* k = (const int64_t*)(idx.plane(p) + y * idx.sh);
+                for (int64_t e = 0; e < src.w * cn; ++e) {
+                    const int64_t at = k[e], c = e % cn;
+                    if (at < 0 || at >= limit) {
+                        ++nbad;
+                        continue;
+                    }
+                    T* d = dense ? (T*)base + at * cn + c : (T*)(base + (at / dst.w) * dst.sh) + (at % dst.w) * cn + c;
+                    *d = s[e];
+                }
+            }
+        }
+        bad += nbad;
+    });
+    return bad.load();
+}
+
+}  // namespace
+
+void fill_pool(KernelTable& t) {
+    PK_FILL(pool, pool_impl)
+    PK_FILL(max_unpool2d, max_unpool2d_impl)
+}
+
+}  // namespace PK_ISA_NS
+}  // namespace pk

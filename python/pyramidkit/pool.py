@@ -1,0 +1,478 @@
+"""Pooling with ``torch.nn.functional``'s names, arguments and semantics: max / average /
+adaptive pooling, max-unpooling, spatial pyramid pooling (SPP) and PSPNet's pyramid pooling.
+
+Every pooling becomes per-axis window tables (``window_tables``: the first tap, the tap
+count and the tap spacing of each output index, padding clipped away) that one native
+kernel applies (cpp/src/kernels/pool.cpp); the reference applies the same tables in NumPy.
+
+Layouts: NCHW (default for 4-D), CHW (3-D), NHWC and HWC via ``layout=``. An NCHW array with
+channels-last strides (a channels-last tensor's NumPy view) is read in place and answered
+in the same memory format, as torch does.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _core
+from ._args import as_array, check_dtype, check_size, int_pair, kernel_input, plane_view, resolve_layout, \
+    spatial_shape, with_spatial
+from ._config import get_num_threads
+from .resample import interpolate_taps
+
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d",
+           "spatial_pyramid_pool", "pyramid_pool", "window_tables", "adaptive_tables", "pool_plan", "adaptive_plan",
+           "unpool_output_size", "bin_weights", "PoolPlan"]
+
+MAX_DTYPES = (np.uint8, np.float16, np.float32, np.float64)
+AVG_DTYPES = (np.float16, np.float32, np.float64)
+MAP_LAYOUT_BY_NDIM = {3: "CHW", 4: "NCHW"}
+MAP_LAYOUTS = ("NCHW", "NHWC", "CHW", "HWC")
+
+
+class Axis(NamedTuple):
+    """Windows along one axis: output o reads start[o] + j*dil for j < count[o] (all inside
+    the input). stride/taps describe regular windows (0 for adaptive ones); factor is the
+    average's divisor along this axis (pad-inclusive or not)."""
+    start: np.ndarray
+    count: np.ndarray
+    dil: int
+    stride: int
+    taps: int
+    factor: np.ndarray
+
+
+class PoolPlan(NamedTuple):
+    """A validated pooling: the input, its layout, output size and both axes."""
+    a: np.ndarray
+    layout: str
+    out_hw: Tuple[int, int]
+    ay: Axis
+    ax: Axis
+    avg: bool
+    divisor: int
+
+
+def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """torch's pooling_output_shape: a last window that would start in the padding is dropped."""
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def window_tables(n: int, n_out: int, k: int, s: int, p: int, d: int, avg: bool = False,
+                  count_include_pad: bool = True) -> Axis:
+    """Regular windows (max_pool2d, avg_pool2d) along an axis of n inputs."""
+    o = np.arange(n_out, dtype=np.int64)
+    lo = o * s - p
+    if avg:  # torch: the window end is clipped to n + p first (the pad-inclusive size)
+        hi = np.minimum(lo + k, n + p)
+        size = hi - lo
+        start, end = np.maximum(lo, 0), np.minimum(hi, n)
+        count = end - start
+        factor = size if count_include_pad else count
+    else:
+        skip = np.maximum(0, -lo + d - 1) // d  # taps before the input
+        start = lo + skip * d
+        last = np.minimum(k - 1, (n - 1 - lo) // d)  # last tap inside the input
+        count = last - skip + 1
+        factor = count
+    if (count < 1).any():
+        raise ValueError("a pooling window lies entirely in the padding")
+    return Axis(start.astype(np.int32), count.astype(np.int32), d, s, k, factor.astype(np.int64))
+
+
+def adaptive_tables(n: int, n_out: int) -> Axis:
+    """torch's adaptive windows: [floor(o*n/n_out), ceil((o+1)*n/n_out))."""
+    o = np.arange(n_out, dtype=np.int64)
+    start = (o * n) // n_out
+    end = -((-(o + 1) * n) // n_out)
+    count = end - start
+    regular = n % n_out == 0
+    return Axis(start.astype(np.int32), count.astype(np.int32), 1, n // n_out if regular else 0,
+                n // n_out if regular else 0, count)
+
+
+def map_arg(x: Any, layout: Optional[str], dtypes: Sequence[Any], name: str = "input") -> Tuple[np.ndarray, str]:
+    a = check_dtype(as_array(x, name), name, dtypes)
+    if layout is not None and (not isinstance(layout, str) or layout.upper() not in MAP_LAYOUTS):
+        raise ValueError(f"layout: unknown layout {layout!r}; accepted: {', '.join(MAP_LAYOUTS)}")
+    if layout is None and a.ndim not in MAP_LAYOUT_BY_NDIM:
+        raise ValueError(f"{name}: non-empty 3D or 4D (batch mode) array expected, got {a.ndim}-D with shape "
+                         f"{a.shape}")
+    lay = resolve_layout(a, layout, name, MAP_LAYOUT_BY_NDIM)
+    if 0 in a.shape:
+        raise ValueError(f"{name}: non-empty 3D or 4D (batch mode) array expected, got shape {a.shape}")
+    return a, lay
+
+
+def _positive_pair(v: Any, name: str) -> Tuple[int, int]:
+    a, b = int_pair(v, name)
+    if a <= 0 or b <= 0:
+        raise ValueError(f"{name}: must be greater than zero, got {(a, b)}")
+    return a, b
+
+
+def pool_plan(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: Any, avg: bool,
+              count_include_pad: bool = True, divisor_override: Any = None, layout: Optional[str] = None,
+              name: str = "max_pool2d") -> PoolPlan:
+    """Validation and window tables of max_pool2d / avg_pool2d (torch's checks and rules)."""
+    a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
+    kh, kw = _positive_pair(kernel_size, "kernel_size")
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        sh, sw = kh, kw
+    else:
+        sh, sw = _positive_pair(stride, "stride")
+    ph, pw = int_pair(padding, "padding")
+    dh, dw = _positive_pair(dilation, "dilation")
+    if ph < 0 or pw < 0:
+        raise ValueError(f"padding: must be non-negative, got {(ph, pw)}")
+    for p, k in ((ph, kh), (pw, kw)):  # torch: pad <= kernel_size // 2, whatever the dilation
+        if p > k // 2:
+            raise ValueError(f"padding: pad should be smaller than or equal to half of kernel size, but got "
+                             f"pad={p}, kernel_size={k}")
+    divisor = 0
+    if divisor_override is not None:
+        if isinstance(divisor_override, (bool, np.bool_)) or not isinstance(divisor_override, numbers.Integral):
+            raise TypeError(f"divisor_override: expected an int or None, got {divisor_override!r}")
+        if divisor_override == 0:
+            raise ValueError("divisor_override: divisor must be not zero")
+        divisor = int(divisor_override)
+        if divisor < 0:
+            raise ValueError(f"divisor_override: must be positive, got {divisor}")
+    h, w = spatial_shape(a, lay)
+    oh = pool_out_size(h, kh, sh, ph, dh, bool(ceil_mode))
+    ow = pool_out_size(w, kw, sw, pw, dw, bool(ceil_mode))
+    if oh < 1 or ow < 1:
+        raise ValueError(f"input: given input size {h}x{w}, the calculated output size {oh}x{ow} is too small")
+    ay = window_tables(h, oh, kh, sh, ph, dh, avg, bool(count_include_pad))
+    ax = window_tables(w, ow, kw, sw, pw, dw, avg, bool(count_include_pad))
+    return PoolPlan(a, lay, (oh, ow), ay, ax, avg, divisor)
+
+
+def adaptive_plan(input: Any, output_size: Any, avg: bool, layout: Optional[str] = None) -> PoolPlan:
+    a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
+    h, w = spatial_shape(a, lay)
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise ValueError(f"output_size: expected an int or a pair, got {output_size!r}")
+        sizes = [h if output_size[0] is None else output_size[0], w if output_size[1] is None else output_size[1]]
+    else:
+        sizes = [output_size, output_size]
+    for v in sizes:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"output_size: expected ints (or None to keep a size), got {output_size!r}")
+        if v < 1:
+            raise ValueError(f"output_size: must be >= 1, got {output_size!r}")
+    oh, ow = int(sizes[0]), int(sizes[1])
+    return PoolPlan(a, lay, (oh, ow), adaptive_tables(h, oh), adaptive_tables(w, ow), avg, 0)
+
+
+def _channels_last(plan: PoolPlan) -> Tuple[np.ndarray, str, bool]:
+    """Work on NHWC when an NCHW array has channels-last memory (read in place)."""
+    a = plan.a
+    if plan.layout == "NCHW" and a.shape[1] > 1 and a.transpose(0, 2, 3, 1).flags.c_contiguous:
+        return a.transpose(0, 2, 3, 1), "NHWC", True
+    return a, plan.layout, False
+
+
+def run_plan(plan: PoolPlan, return_indices: bool = False) -> Any:
+    a, lay, cl = _channels_last(plan)
+    oh, ow = plan.out_hw
+    shape = with_spatial(a.shape, lay, oh, ow)
+    check_size(shape, 8 if return_indices else a.itemsize, "output")
+    out = np.empty(shape, a.dtype)
+    idx = np.empty(shape, np.int64) if return_indices else None
+    ay, ax = plan.ay, plan.ax
+    _core.pool(kernel_input(a, lay), plane_view(out, lay), None if idx is None else plane_view(idx, lay),
+               ay.start, ay.count, ay.dil, ay.stride, ay.taps, ax.start, ax.count, ax.dil, ax.stride, ax.taps,
+               plan.avg, ay.factor, ax.factor, plan.divisor, get_num_threads())
+    if cl:
+        out = out.transpose(0, 3, 1, 2)
+        idx = None if idx is None else idx.transpose(0, 3, 1, 2)
+    return (out, idx) if return_indices else out
+
+
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False, *, layout: Optional[str] = None) -> Any:
+    """``torch.nn.functional.max_pool2d``: the maximum over each window.
+
+    ``input``: (N, C, H, W) or (C, H, W) (``layout=`` "NHWC" / "HWC" for channels-last
+    images); uint8, float16, float32 or float64. ``kernel_size``, ``stride`` (default
+    ``kernel_size``), ``padding``, ``dilation``: an int or (h, w). Output size
+    ``floor((H + 2p - d(k-1) - 1) / s) + 1`` (``ceil`` with ``ceil_mode``, dropping a last
+    window that would start in the padding). Padding never wins (it acts as -inf); a NaN in
+    a window is the result (torch's rule); ties keep the first element in row-major order.
+    ``return_indices``: also the int64 flat index ``h * W + w`` of each maximum within its
+    (H, W) plane, as torch gives them (they feed ``max_unpool2d``, ours or torch's).
+
+    >>> import numpy as np, pyramidkit as pk
+    >>> x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    >>> out, idx = pk.max_pool2d(x, 2, return_indices=True)
+    >>> out[0, 0], idx[0, 0]
+    (array([[ 5.,  7.],
+           [13., 15.]], dtype=float32), array([[ 5,  7],
+           [13, 15]]))
+    """
+    plan = pool_plan(input, kernel_size, stride, padding, dilation, ceil_mode, False, layout=layout)
+    return run_plan(plan, bool(return_indices))
+
+
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: Optional[int] = None, *,
+               layout: Optional[str] = None) -> np.ndarray:
+    """``torch.nn.functional.avg_pool2d``: the mean over each window.
+
+    float16 (computed in float32), float32, float64. The sum runs over the window's pixels
+    inside the input, in row-major order, then divides by ``divisor_override`` if given,
+    else by the window size counting the padding (``count_include_pad=True``, the window
+    clipped to the padded input as torch does) or only the pixels inside. Output size as
+    ``max_pool2d`` without dilation.
+
+    >>> import numpy as np, pyramidkit as pk
+    >>> pk.avg_pool2d(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4), 2)[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]], dtype=float32)
+    """
+    plan = pool_plan(input, kernel_size, stride, padding, 1, ceil_mode, True, count_include_pad, divisor_override,
+                     layout)
+    return run_plan(plan)
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any, *, layout: Optional[str] = None) -> np.ndarray:
+    """``torch.nn.functional.adaptive_avg_pool2d``: output (oh, ow) whatever the input size.
+
+    Output cell ``o`` of an axis of ``n`` inputs averages ``[floor(o*n/out), ceil((o+1)*n/out))``
+    (windows may overlap, and may repeat pixels when ``out > n``). ``output_size``: an int
+    or a pair, None in the pair keeps that size.
+
+    >>> import numpy as np, pyramidkit as pk
+    >>> pk.adaptive_avg_pool2d(np.arange(9, dtype=np.float32).reshape(1, 3, 3), 2)[0]
+    array([[2., 3.],
+           [5., 6.]], dtype=float32)
+    """
+    return run_plan(adaptive_plan(input, output_size, True, layout))
+
+
+def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False, *,
+                        layout: Optional[str] = None) -> Any:
+    """``torch.nn.functional.adaptive_max_pool2d``: adaptive windows (see
+    ``adaptive_avg_pool2d``) with ``max_pool2d``'s maximum, NaN and index rules.
+
+    >>> import numpy as np, pyramidkit as pk
+    >>> pk.adaptive_max_pool2d(np.arange(9, dtype=np.float32).reshape(1, 3, 3), 2)[0]
+    array([[4., 5.],
+           [7., 8.]], dtype=float32)
+    """
+    return run_plan(adaptive_plan(input, output_size, False, layout), bool(return_indices))
+
+
+def unpool_output_size(in_hw: Tuple[int, int], kernel: Tuple[int, int], stride: Tuple[int, int],
+                       padding: Tuple[int, int], output_size: Any) -> Tuple[int, int]:
+    """torch's _unpool_output_size: the default size, or a given one checked against it."""
+    default = [(in_hw[d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(2)]
+    if output_size is None:
+        ret = default
+    else:
+        size = list(output_size)
+        if len(size) == 4:
+            size = size[2:]
+        if len(size) != 2:
+            raise ValueError(f"output_size should be a sequence containing 2 or 4 elements, but it has a length of "
+                             f"'{len(size)}'")
+        for d in range(2):
+            lo, hi = default[d] - stride[d], default[d] + stride[d]
+            if not (isinstance(size[d], numbers.Integral) and lo < size[d] < hi):
+                raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be between {lo} and '
+                                 f'{hi})')
+        ret = [int(v) for v in size]
+    if ret[0] < 1 or ret[1] < 1:
+        raise ValueError(f"output_size: the output would be empty ({ret[0]}x{ret[1]})")
+    return ret[0], ret[1]
+
+
+def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None, *, layout: Optional[str] = None) -> np.ndarray:
+    """``torch.nn.functional.max_unpool2d``: zeros with ``input`` written at ``indices``.
+
+    ``indices``: int64 flat ``h * W_out + w`` per element, as ``max_pool2d(...,
+    return_indices=True)`` gives them, same shape as ``input``. Output size
+    ``(H - 1)*stride - 2*padding + kernel_size``, or ``output_size`` (checked as torch does:
+    strictly within one stride of that default). An index outside the output plane raises
+    ValueError, nothing is written out of bounds. Equal indices: the last one in the
+    input's row-major order wins.
+
+    >>> import numpy as np, pyramidkit as pk
+    >>> x = np.array([[[[1., 2.], [3., 4.]]]], np.float32)
+    >>> out, idx = pk.max_pool2d(x, 2, return_indices=True)
+    >>> pk.max_unpool2d(out, idx, 2)[0, 0]
+    array([[0., 0.],
+           [0., 4.]], dtype=float32)
+    """
+    a, lay = map_arg(input, layout, MAX_DTYPES)
+    k = as_array(indices, "indices")
+    if k.dtype != np.int64:
+        if k.dtype.kind not in "iu":
+            raise TypeError(f"indices: expected an integer array (int64), got {k.dtype}")
+        k = k.astype(np.int64)
+    if k.shape != a.shape:
+        raise ValueError(f"indices: shape {k.shape} differs from the input's {a.shape}")
+    kh, kw = _positive_pair(kernel_size, "kernel_size")
+    st = (kh, kw) if stride is None else _positive_pair(stride, "stride")
+    pad = int_pair(padding, "padding")
+    if pad[0] < 0 or pad[1] < 0:
+        raise ValueError(f"padding: must be non-negative, got {pad}")
+    oh, ow = unpool_output_size(spatial_shape(a, lay), (kh, kw), st, pad, output_size)
+    shape = with_spatial(a.shape, lay, oh, ow)
+    check_size(shape, a.itemsize, "output")
+    out = np.zeros(shape, a.dtype)
+    bad = _core.max_unpool2d(kernel_input(a, lay), kernel_input(k, lay), plane_view(out, lay), get_num_threads())
+    if bad:
+        raise ValueError(f"indices: {bad} indices lie outside the output planes of size {oh}x{ow} "
+                         f"(valid: 0 .. {oh * ow - 1})")
+    return out
+
+
+def _pool_levels(levels: Any, name: str) -> List[int]:
+    if isinstance(levels, numbers.Integral):
+        levels = (levels,)
+    try:
+        lv = [v for v in levels]
+    except TypeError:
+        raise TypeError(f"{name}: expected a sequence of positive ints, got {levels!r}") from None
+    if not lv or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) or v < 1 for v in lv):
+        raise ValueError(f"{name}: expected a non-empty sequence of positive ints, got {levels!r}")
+    return [int(v) for v in lv]
+
+
+def _mode(mode: Any) -> bool:
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode: expected 'max' or 'avg', got {mode!r}")
+    return mode == "avg"
+
+
+def spatial_pyramid_pool(input: Any, levels: Sequence[int] = (1, 2, 4), mode: str = "max", *,
+                         layout: Optional[str] = None) -> np.ndarray:
+    """Spatial pyramid pooling (He et al., SPP-net): a fixed-length vector for any input size.
+
+    For each level ``l``: adaptive pooling to ``l x l``, flattened. Output (N, C * sum(l*l))
+    (or (C * sum(l*l),) for a single map), ordered level by level (in the order given), then
+    channel, then row, then column: exactly
+    ``np.concatenate([adaptive_max_pool2d(x, l).reshape(N, -1) for l in levels], 1)`` for
+    NCHW (also for NHWC input: the features do not depend on the memory layout).
+
+    >>> import numpy as np, pyramidkit as pk
+    >>> pk.spatial_pyramid_pool(np.ones((2, 3, 13, 9), np.float32)).shape
+    (2, 63)
+    """
+    avg = _mode(mode)
+    lv = _pool_levels(levels, "levels")
+    a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
+    parts = []
+    for level in lv:
+        p = run_plan(adaptive_plan(a, level, avg, lay))
+        if "N" not in lay:
+            p = p[None]
+        lay4 = lay if "N" in lay else "N" + lay
+        if lay4 == "NHWC":
+            p = p.transpose(0, 3, 1, 2)
+        parts.append(p.reshape(p.shape[0], -1))
+    out = np.concatenate(parts, axis=1)
+    return out if "N" in lay else out[0]
+
+
+def bin_weights(weights: Any, bins: List[int], c: int) -> List[Optional[Tuple[np.ndarray, Any]]]:
+    if weights is None:
+        return [None] * len(bins)
+    if not isinstance(weights, (list, tuple)) or len(weights) != len(bins):
+        raise ValueError(f"weights: expected None or one entry per bin ({len(bins)}), got {weights!r:.80}")
+    res: List[Optional[Tuple[np.ndarray, Any]]] = []
+    for i, wt in enumerate(weights):
+        if wt is None:  # this bin keeps its C channels
+            res.append(None)
+            continue
+        bias = None
+        if isinstance(wt, tuple):
+            if len(wt) != 2:
+                raise ValueError(f"weights[{i}]: expected a (C_out, C) matrix or a (matrix, bias) pair")
+            wt, bias = wt
+        m = as_array(wt, f"weights[{i}]")
+        if m.ndim != 2 or m.shape[1] != c or m.shape[0] < 1:
+            raise ValueError(f"weights[{i}]: expected a (C_out, {c}) matrix, got shape {m.shape}")
+        if m.dtype.kind != "f":
+            raise TypeError(f"weights[{i}]: expected a floating dtype, got {m.dtype}")
+        if bias is not None:
+            bias = as_array(bias, f"bias of weights[{i}]")
+            if bias.shape != (m.shape[0],):
+                raise ValueError(f"weights[{i}]: bias of shape {bias.shape}, expected ({m.shape[0]},)")
+        res.append((m, bias))
+    return res
+
+
+def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "avg", weights: Any = None,
+                 align_corners: bool = False, *, layout: Optional[str] = None) -> np.ndarray:
+    """PSPNet's pyramid pooling module, without its learned convolutions' nonlinearity.
+
+    For each bin size ``b``: adaptive pooling of ``input`` (N, C, H, W) to ``b x b``
+    (``mode`` "avg" or "max"), an optional channel projection ``weights[i]``: a (C_out, C)
+    matrix, a (matrix, bias) pair or None (no projection for that bin), applied at the pooled resolution (a 1x1 convolution,
+    computed in float64 and rounded once), then bilinear upsampling to H x W with
+    ``interpolate``'s rule (``align_corners``), concatenated after the input along channels:
+    output (N, C + sum(C_out_i), H, W) (C_out_i = C without weights). The upsampled maps
+    are written straight into their channel slices of the output: no full-size temporaries
+    (NHWC in, NHWC out with ``layout=``: there each bin goes through one temporary).
+
+    >>> import numpy as np, pyramidkit as pk
+    >>> pk.pyramid_pool(np.ones((1, 4, 12, 12), np.float32)).shape
+    (1, 20, 12, 12)
+    """
+    avg = _mode(mode)
+    bl = _pool_levels(bins, "bins")
+    a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
+    if a.dtype == np.uint8:
+        raise TypeError("input: pyramid_pool needs a floating dtype (its upsampling interpolates)")
+    batched = "N" in lay
+    x = a if batched else a[None]
+    lay4 = lay if batched else "N" + lay
+    nchw = lay4 == "NCHW"
+    c = x.shape[1] if nchw else x.shape[3]
+    h, w = spatial_shape(x, lay4)
+    proj = bin_weights(weights, bl, c)
+    couts = [c if p is None else p[0].shape[0] for p in proj]
+    total = c + sum(couts)
+    shape = (x.shape[0], total, h, w) if nchw else (x.shape[0], h, w, total)
+    check_size(shape, x.itemsize, "output")
+    out = np.empty(shape, x.dtype)
+    if nchw:
+        out[:, :c] = x
+    else:
+        out[..., :c] = x
+    off = c
+    nt = get_num_threads()
+    for b, p, co in zip(bl, proj, couts):
+        pooled = run_plan(adaptive_plan(x, b, avg, lay4))
+        if p is not None:  # 1x1 convolution at b x b: cheap, done in float64
+            m, bias = p
+            pooled64 = pooled.astype(np.float64)
+            if nchw:
+                y = np.einsum("oc,nchw->nohw", m.astype(np.float64), pooled64)
+                y = y + (0 if bias is None else np.asarray(bias, np.float64)[None, :, None, None])
+            else:
+                y = np.einsum("oc,nhwc->nhwo", m.astype(np.float64), pooled64)
+                y = y + (0 if bias is None else np.asarray(bias, np.float64))
+            pooled = y.astype(x.dtype)
+        (_, _), ty, tx = interpolate_taps(pooled if nchw else pooled.transpose(0, 3, 1, 2), (h, w), None, "bilinear",
+                                          bool(align_corners), None, False)
+        if nchw:  # straight into the output's channel slice
+            _core.resample(kernel_input(pooled, lay4), plane_view(out[:, off:off + co], lay4), ty[0], ty[1], tx[0],
+                           tx[1], nt)
+        else:  # an NHWC channel slice has gaps between pixels: one temporary per bin
+            up = np.empty((x.shape[0], h, w, co), x.dtype)
+            _core.resample(kernel_input(pooled, lay4), plane_view(up, lay4), ty[0], ty[1], tx[0], tx[1], nt)
+            out[..., off:off + co] = up
+        off += co
+    return out if batched else out[0]
+

@@ -1,0 +1,281 @@
+"""Pooling against the reference and torch: values, indices, layouts, dtypes, NaN, bad input."""
+import numpy as np
+import pytest
+
+import pyramidkit as pk
+import pyramidkit.reference as ref
+from conftest import ISA_LEVELS
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # pragma: no cover
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
+
+
+def random_pool_case(rng, avg):
+    kh, kw = (int(v) for v in rng.integers(1, 5, 2))
+    sh, sw = (int(v) for v in rng.integers(1, 4, 2))
+    dh, dw = (1, 1) if avg else tuple(int(v) for v in rng.integers(1, 3, 2))
+    ph, pw = int(rng.integers(0, kh // 2 + 1)), int(rng.integers(0, kw // 2 + 1))
+    h = int(rng.integers(max(1, (kh - 1) * dh + 1 - 2 * ph), 24))
+    w = int(rng.integers(max(1, (kw - 1) * dw + 1 - 2 * pw), 40))
+    kw_ = dict(kernel_size=(kh, kw), stride=(sh, sw), padding=(ph, pw), ceil_mode=bool(rng.random() < 0.5))
+    if avg:
+        kw_["count_include_pad"] = bool(rng.random() < 0.5)
+        if rng.random() < 0.2:
+            kw_["divisor_override"] = int(rng.integers(1, 7))
+    else:
+        kw_["dilation"] = (dh, dw)
+    return (int(rng.integers(1, 3)), int(rng.integers(1, 20)), h, w), kw_
+
+
+def with_ties_and_nans(rng, shape, dtype, nan=True):
+    x = rng.integers(0, 6, shape).astype(dtype)  # few values: many ties
+    if nan and np.dtype(dtype).kind == "f":
+        x[rng.random(shape) < 0.03] = np.nan
+        x[rng.random(shape) < 0.03] = -np.inf
+    return x
+
+
+def to_layout(x, layout):
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if layout == "NHWC" else x
+
+
+def from_layout(y, layout):
+    return y.transpose(0, 3, 1, 2) if layout == "NHWC" else y
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float16, np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_max_pool_matches_reference(dtype, layout, isa):
+    rng = np.random.default_rng(1)
+    for _ in range(25):
+        shape, kw = random_pool_case(rng, False)
+        x = to_layout(with_ties_and_nans(rng, shape, dtype), layout)
+        o, i = pk.max_pool2d(x, return_indices=True, layout=layout, **kw)
+        ro, ri = ref.max_pool2d(x, return_indices=True, layout=layout, **kw)
+        assert o.dtype == x.dtype and i.dtype == np.int64
+        np.testing.assert_array_equal(o, ro, err_msg=str((shape, kw)))
+        np.testing.assert_array_equal(i, ri, err_msg=str((shape, kw)))
+        np.testing.assert_array_equal(pk.max_pool2d(x, layout=layout, **kw), o)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_avg_pool_matches_reference_exactly(dtype, layout, isa):
+    rng = np.random.default_rng(2)
+    for _ in range(25):
+        shape, kw = random_pool_case(rng, True)
+        x = to_layout(rng.standard_normal(shape).astype(dtype), layout)
+        np.testing.assert_array_equal(pk.avg_pool2d(x, layout=layout, **kw), ref.avg_pool2d(x, layout=layout, **kw),
+                                      err_msg=str((shape, kw)))
+
+
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_adaptive_matches_reference(layout, isa):
+    rng = np.random.default_rng(3)
+    for size in [1, 2, 3, 5, (4, 7), (None, 3), (2, None), (30, 41)]:
+        x = to_layout(with_ties_and_nans(rng, (2, 17, 13, 21), np.float32), layout)
+        np.testing.assert_array_equal(pk.adaptive_avg_pool2d(x, size, layout=layout),
+                                      ref.adaptive_avg_pool2d(x, size, layout=layout))
+        o, i = pk.adaptive_max_pool2d(x, size, True, layout=layout)
+        ro, ri = ref.adaptive_max_pool2d(x, size, True, layout=layout)
+        np.testing.assert_array_equal(o, ro)
+        np.testing.assert_array_equal(i, ri)
+
+
+def test_threads_and_isa_levels_identical():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 40, 33, 70)).astype(np.float32)
+    outs = set()
+    for level in ISA_LEVELS:
+        for n in (1, 2):
+            with pk.max_simd(level), pk.num_threads(n):
+                o, i = pk.max_pool2d(x, 3, 2, 1, return_indices=True)
+                outs.add(o.tobytes() + i.tobytes() + pk.avg_pool2d(x, 2).tobytes() +
+                         pk.adaptive_avg_pool2d(x, 5).tobytes())
+    assert len(outs) == 1
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_max_pool_matches_torch(dtype):
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        shape, kw = random_pool_case(rng, False)
+        x = with_ties_and_nans(rng, shape, dtype)
+        o, i = pk.max_pool2d(x, return_indices=True, **kw)
+        to, ti = F.max_pool2d(torch.from_numpy(x), return_indices=True, **kw)
+        np.testing.assert_array_equal(o, to.numpy(), err_msg=str((shape, kw)))
+        np.testing.assert_array_equal(i, ti.numpy(), err_msg=str((shape, kw)))
+
+
+@needs_torch
+def test_avg_pool_matches_torch():
+    rng = np.random.default_rng(6)
+    for _ in range(60):
+        shape, kw = random_pool_case(rng, True)
+        x = rng.standard_normal(shape).astype(np.float32)
+        t = F.avg_pool2d(torch.from_numpy(x), **kw).numpy()
+        np.testing.assert_allclose(pk.avg_pool2d(x, **kw), t, rtol=0, atol=1e-6, err_msg=str((shape, kw)))
+
+
+@needs_torch
+def test_adaptive_and_unpool_match_torch():
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        h, w = (int(v) for v in rng.integers(1, 30, 2))
+        size = (int(rng.integers(1, 12)), int(rng.integers(1, 12)))
+        x = with_ties_and_nans(rng, (2, 5, h, w), np.float32)
+        xt = torch.from_numpy(x)
+        np.testing.assert_allclose(pk.adaptive_avg_pool2d(x, size), F.adaptive_avg_pool2d(xt, size).numpy(),
+                                   rtol=0, atol=1e-6)
+        o, i = pk.adaptive_max_pool2d(x, size, True)
+        to, ti = F.adaptive_max_pool2d(xt, size, True)
+        np.testing.assert_array_equal(o, to.numpy())
+        np.testing.assert_array_equal(i, ti.numpy())
+    for _ in range(20):
+        shape, kw = random_pool_case(rng, False)
+        kw.pop("dilation"), kw.pop("ceil_mode")
+        x = rng.standard_normal(shape).astype(np.float32)
+        o, i = pk.max_pool2d(x, return_indices=True, **kw)
+        size = shape[2:]
+        try:
+            t = F.max_unpool2d(torch.from_numpy(o), torch.from_numpy(i), output_size=size, **kw).numpy()
+        except (ValueError, RuntimeError):
+            with pytest.raises(ValueError):
+                pk.max_unpool2d(o, i, output_size=size, **kw)
+            continue
+        np.testing.assert_array_equal(pk.max_unpool2d(o, i, output_size=size, **kw), t)
+        np.testing.assert_array_equal(ref.max_unpool2d(o, i, output_size=size, **kw), t)
+
+
+@needs_torch
+def test_channels_last_memory_is_kept():
+    x = np.random.default_rng(8).standard_normal((2, 6, 10, 12)).astype(np.float32)
+    xcl = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    o, i = pk.max_pool2d(xcl, 3, 2, 1, return_indices=True)
+    assert o.transpose(0, 2, 3, 1).flags.c_contiguous
+    to, ti = F.max_pool2d(torch.from_numpy(x), 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(o, to.numpy())
+    np.testing.assert_array_equal(i, ti.numpy())
+
+
+def test_nan_and_inf_rules():
+    x = np.array([[[[1, np.nan, 3, -np.inf], [np.nan, 2, -np.inf, -np.inf]]]], np.float32)
+    o, i = pk.max_pool2d(x, 2, return_indices=True)
+    assert np.isnan(o[0, 0, 0, 0]) and i[0, 0, 0, 0] == 4  # the last NaN in row-major order
+    assert o[0, 0, 0, 1] == 3 and i[0, 0, 0, 1] == 2
+    o, i = pk.max_pool2d(np.full((1, 1, 2, 2), -np.inf, np.float32), 2, return_indices=True)
+    assert o[0, 0, 0, 0] == -np.inf and i[0, 0, 0, 0] == 0  # all -inf: the first element
+    assert np.isnan(pk.avg_pool2d(x, 2)[0, 0, 0, 0])
+
+
+def test_unbatched_and_single_map_layouts():
+    x = np.random.default_rng(9).standard_normal((3, 9, 11)).astype(np.float32)
+    np.testing.assert_array_equal(pk.max_pool2d(x, 2), pk.max_pool2d(x[None], 2)[0])
+    hwc = np.ascontiguousarray(x.transpose(1, 2, 0))
+    np.testing.assert_array_equal(pk.avg_pool2d(hwc, 3, layout="HWC"), pk.avg_pool2d(x, 3).transpose(1, 2, 0))
+    assert pk.spatial_pyramid_pool(x).shape == (3 * 21,)
+    assert pk.pyramid_pool(x, bins=(1, 2)).shape == (9, 9, 11)
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_spatial_pyramid_pool_order_and_torch(mode):
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((2, 4, 13, 10)).astype(np.float32)
+    pool = pk.adaptive_max_pool2d if mode == "max" else pk.adaptive_avg_pool2d
+    expected = np.concatenate([pool(x, lv).reshape(2, -1) for lv in (1, 2, 4)], axis=1)
+    out = pk.spatial_pyramid_pool(x, mode=mode)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(out, ref.spatial_pyramid_pool(x, mode=mode))
+    nhwc = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    np.testing.assert_array_equal(pk.spatial_pyramid_pool(nhwc, mode=mode, layout="NHWC"), out)
+    if torch is not None:
+        tpool = F.adaptive_max_pool2d if mode == "max" else F.adaptive_avg_pool2d
+        t = torch.cat([tpool(torch.from_numpy(x), lv).flatten(1) for lv in (1, 2, 4)], 1).numpy()
+        np.testing.assert_allclose(out, t, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_pyramid_pool_matches_reference_and_torch(layout, align_corners):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 6, 19, 23)).astype(np.float32)
+    w = [rng.standard_normal((3, 6)), (rng.standard_normal((2, 6)), rng.standard_normal(2)), None,
+         rng.standard_normal((1, 6))]
+    for weights in (None, w):
+        out = pk.pyramid_pool(to_layout(x, layout), weights=weights, align_corners=align_corners, layout=layout)
+        r = ref.pyramid_pool(to_layout(x, layout), weights=weights, align_corners=align_corners, layout=layout)
+        np.testing.assert_allclose(out, r, rtol=0, atol=1e-6)
+        if torch is None:
+            continue
+        xt = torch.from_numpy(x)
+        parts = [xt]
+        for b, p in zip((1, 2, 3, 6), weights or [None] * 4):
+            y = F.adaptive_avg_pool2d(xt, b)
+            if p is not None:
+                m, bias = p if isinstance(p, tuple) else (p, None)
+                y = F.conv2d(y.double(), torch.from_numpy(m)[:, :, None, None],
+                             None if bias is None else torch.from_numpy(bias)).float()
+            parts.append(F.interpolate(y, size=(19, 23), mode="bilinear", align_corners=align_corners))
+        t = torch.cat(parts, 1).numpy()
+        np.testing.assert_allclose(from_layout(out, layout), t, rtol=0, atol=1e-5)
+
+
+def test_unpool_index_out_of_range_raises():
+    x = np.ones((1, 1, 2, 2), np.float32)
+    with pytest.raises(ValueError, match="outside the output"):
+        pk.max_unpool2d(x, np.full((1, 1, 2, 2), 16, np.int64), 2)
+    with pytest.raises(ValueError, match="outside the output"):
+        pk.max_unpool2d(x, np.full((1, 1, 2, 2), -1, np.int64), 2)
+
+
+def test_unpool_duplicates_last_wins():
+    x = np.array([[[[1., 2.], [3., 4.]]]], np.float32)
+    out = pk.max_unpool2d(x, np.zeros((1, 1, 2, 2), np.int64), 2)
+    assert out[0, 0, 0, 0] == 4 and out.sum() == 4
+
+
+X = np.zeros((1, 2, 8, 8), np.float32)
+
+
+@pytest.mark.parametrize("call, err, match", [
+    (lambda: pk.max_pool2d(X, 0), ValueError, "kernel_size"),
+    (lambda: pk.max_pool2d(X, 2, stride=0), ValueError, "stride"),
+    (lambda: pk.max_pool2d(X, 2, padding=2), ValueError, "pad should be smaller than or equal to half"),
+    (lambda: pk.max_pool2d(X, 3, padding=-1), ValueError, "padding"),
+    (lambda: pk.max_pool2d(X, 2, dilation=0), ValueError, "dilation"),
+    (lambda: pk.max_pool2d(X, 9), ValueError, "too small"),
+    (lambda: pk.max_pool2d(X, (2, 2, 2)), ValueError, "kernel_size"),
+    (lambda: pk.max_pool2d(X, 2.5), TypeError, "kernel_size"),
+    (lambda: pk.max_pool2d(X[0, 0], 2), ValueError, "3D or 4D"),
+    (lambda: pk.max_pool2d(X[:0], 2), ValueError, "non-empty"),
+    (lambda: pk.max_pool2d(X.astype(np.int32), 2), TypeError, "dtype"),
+    (lambda: pk.max_pool2d(X, 2, layout="XY"), ValueError, "layout"),
+    (lambda: pk.avg_pool2d(X.astype(np.uint8), 2), TypeError, "dtype"),
+    (lambda: pk.avg_pool2d(X, 2, divisor_override=0), ValueError, "divisor"),
+    (lambda: pk.avg_pool2d(X, 3, padding=2), ValueError, "pad should be smaller than or equal to half"),
+    (lambda: pk.adaptive_avg_pool2d(X, 0), ValueError, "output_size"),
+    (lambda: pk.adaptive_avg_pool2d(X, (1, 2, 3)), ValueError, "output_size"),
+    (lambda: pk.adaptive_max_pool2d(X, 1.5), TypeError, "output_size"),
+    (lambda: pk.max_unpool2d(X, np.zeros((1, 2, 8, 7), np.int64), 2), ValueError, "indices: shape"),
+    (lambda: pk.max_unpool2d(X, np.zeros((1, 2, 8, 8), np.float32), 2), TypeError, "indices"),
+    (lambda: pk.max_unpool2d(X, np.zeros((1, 2, 8, 8), np.int64), 2, output_size=(30, 30)), ValueError,
+     "invalid output_size"),
+    (lambda: pk.max_unpool2d(X, np.zeros((1, 2, 8, 8), np.int64), 2, output_size=(1, 16, 16)), ValueError,
+     "2 or 4 elements"),
+    (lambda: pk.spatial_pyramid_pool(X, levels=(1, 0)), ValueError, "levels"),
+    (lambda: pk.spatial_pyramid_pool(X, mode="min"), ValueError, "mode"),
+    (lambda: pk.pyramid_pool(X, bins=()), ValueError, "bins"),
+    (lambda: pk.pyramid_pool(X, weights=[np.zeros((1, 2))]), ValueError, "one entry per bin"),
+    (lambda: pk.pyramid_pool(X, bins=(1,), weights=[np.zeros((1, 3))]), ValueError, r"\(C_out, 2\)"),
+    (lambda: pk.pyramid_pool(X, bins=(1,), weights=[(np.zeros((1, 2)), np.zeros(2))]), ValueError, "bias"),
+    (lambda: pk.pyramid_pool(X.astype(np.uint8), mode="max"), TypeError, "floating"),
+])
+def test_bad_input(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
