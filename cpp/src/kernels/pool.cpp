@@ -34,21 +34,95 @@ inline const T* row_ptr(const Image& im, int64_t p, int64_t y) {
     return (const T*)(im.plane(p) + y * im.sh);
 }
 
-// Columns [lo, hi) of a planar row whose windows are whole and regularly spaced.
+// Columns [lo, hi) of a planar row that planar_row computes: whole, regularly spaced
+// windows, and vector blocks whose loads stay inside the row (the stride-2 split loads
+// 2N values from each tap it splits: one past the window for an unpaired last tap).
 struct Interior { int64_t lo = 0, hi = 0; };
 
-Interior interior_of(const PoolAxis& ax, int64_t dw, int64_t w) {
+Interior interior_of(const PoolAxis& ax, int64_t dw, int64_t w, int64_t n) {
     Interior r;
     if (ax.stride < 1 || ax.stride > 2) return r;
     int64_t x = 0;
     while (x < dw && ax.count[x] != ax.taps) ++x;
     r.lo = r.hi = x;
-    while (r.hi < dw && ax.count[r.hi] == ax.taps &&
-           (r.hi == r.lo || ax.start[r.hi] == ax.start[r.hi - 1] + ax.stride) &&
-           // the stride-2 split reads one element past the window: keep it inside the row
-           ax.start[r.hi] + (ax.taps - 1) * ax.dil + ax.stride <= w)
+    while (r.hi < dw && ax.count[r.hi] == ax.taps && (r.hi == r.lo || ax.start[r.hi] == ax.start[r.hi - 1] + ax.stride))
         ++r.hi;
+    // Furthest element a block starting at column x0 reads, past start[x0].
+    const int64_t last_split = ax.dil == 1 ? (ax.taps - 1) / 2 * 2 : ax.taps - 1;  // offset of the last split tap
+    const int64_t reach = ax.stride == 1 ? (ax.taps - 1) * ax.dil + n : last_split * ax.dil + 2 * n;
+    while (r.hi - r.lo >= n && ax.start[r.hi - n] + reach > w) --r.hi;
+    if (r.hi - r.lo < n) r.hi = r.lo;
     return r;
+}
+
+// Planar float32 rows, whole windows, output columns [xb, xe) in vectors: tap by tap in
+// row-major order. rows[j] / hw[j]: input row j of the window and its h*W. With stride 2
+// and adjacent taps, one even/odd split serves two taps. U blocks of N columns advance
+// together: independent dependency chains keep the vector units busy.
+template <bool AVG, bool IDX, int STRIDE, int U>
+inline void planar_blocks(const float* const* rows, const int64_t* hw, int64_t ny, const int64_t* x0, int64_t nx,
+                          int64_t dx, const float* dv, float* out, int64_t* idx, const int64_t* xo) {
+    using S = simd::F32;
+    using V = typename S::V;
+    using I = typename S::I;
+    const I lanes = S::iota(STRIDE);
+    V m[U];
+    I best[U];
+    for (int u = 0; u < U; ++u) {
+        m[u] = S::set1(AVG ? 0.0f : -std::numeric_limits<float>::infinity());
+        if constexpr (IDX) best[u] = S::iadd(S::iset1((int32_t)(hw[0] + x0[u])), lanes);
+    }
+    for (int64_t j = 0; j < ny; ++j) {
+        auto tap = [&](int u, V v, int64_t off) {
+            if constexpr (AVG) m[u] = S::add(m[u], v);
+            else if constexpr (IDX) S::take_max(m[u], best[u], v, S::iadd(S::iset1((int32_t)(hw[j] + x0[u] + off)), lanes));
+            else m[u] = S::take_max(m[u], v);
+        };
+        if constexpr (STRIDE == 1) {
+            for (int64_t i = 0; i < nx; ++i)
+                for (int u = 0; u < U; ++u) tap(u, S::load(rows[j] + x0[u] + i * dx), i * dx);
+        } else if (dx == 1) {
+            for (int64_t i = 0; i < nx; i += 2) {
+                V e[U], o[U];
+                for (int u = 0; u < U; ++u) {
+                    const float* q = rows[j] + x0[u] + i;
+                    S::unzip(S::load(q), S::load(q + S::N), e[u], o[u]);
+                }
+                for (int u = 0; u < U; ++u) tap(u, e[u], i);
+                if (i + 1 < nx)
+                    for (int u = 0; u < U; ++u) tap(u, o[u], i + 1);
+            }
+        } else {
+            for (int64_t i = 0; i < nx; ++i)
+                for (int u = 0; u < U; ++u) {
+                    V e, o;
+                    const float* q = rows[j] + x0[u] + i * dx;
+                    S::unzip(S::load(q), S::load(q + S::N), e, o);
+                    tap(u, e, i * dx);
+                }
+        }
+    }
+    for (int u = 0; u < U; ++u) {
+        S::store(out + xo[u], AVG ? S::div(m[u], S::load(dv + xo[u])) : m[u]);
+        if constexpr (IDX) S::store_idx(idx + xo[u], best[u]);
+    }
+}
+
+template <bool AVG, bool IDX, int STRIDE>
+void planar_row(const float* const* rows, const int64_t* hw, int64_t ny, const int32_t* xs, int64_t xb, int64_t xe,
+                int64_t nx, int64_t dx, const float* dv, float* out, int64_t* idx) {
+    constexpr int64_t N = simd::F32::N;
+    // Blocks of N columns from xb; a last partial block is redone ending at xe (the
+    // overlapping columns get the same values again).
+    int64_t xv = xb;
+    for (; xv + 2 * N <= xe; xv += 2 * N) {
+        const int64_t xo[2] = {xv, xv + N}, x0[2] = {xs[xv], xs[xv + N]};
+        planar_blocks<AVG, IDX, STRIDE, 2>(rows, hw, ny, x0, nx, dx, dv, out, idx, xo);
+    }
+    for (; xv < xe; xv += N) {
+        const int64_t xo[1] = {std::min(xv, xe - N)}, x0[1] = {xs[xo[0]]};
+        planar_blocks<AVG, IDX, STRIDE, 1>(rows, hw, ny, x0, nx, dx, dv, out, idx, xo);
+    }
 }
 
 template <class T>
@@ -58,14 +132,14 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
     const int64_t W = src.w, cn = src.cn, dh = dst.h, dw = dst.w, rowlen = dw * cn;
     constexpr bool kVec = simd::kSimd && std::is_same_v<T, float>;
     const bool int32_ok = src.h * W < (int64_t(1) << 31);
-    const Interior inner = (kVec && cn == 1 && int32_ok) ? interior_of(ax, dw, W) : Interior{};
+    const Interior inner = (kVec && cn == 1 && int32_ok) ? interior_of(ax, dw, W, simd::F32::N) : Interior{};
 
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<C> obuf, divbuf;
         for (int64_t item = begin; item < end; ++item) {
             const int64_t p = item / dh, oy = item % dh;
             const int64_t y0 = ay.start[oy], ny = ay.count[oy], dy = ay.dil;
-            C* o = obuf.get(rowlen);
+            C* o = std::is_same_v<T, C> ? (C*)(dst.plane(p) + oy * dst.sh) : obuf.get(rowlen);
             int64_t* irow = idx ? (int64_t*)(idx->plane(p) + oy * idx->sh) : nullptr;
             C* dv = nullptr;
             if (avg) {
@@ -121,33 +195,28 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                         for (; c < cn; ++c) scalar(x, c);
                     }
                 } else if (cn == 1 && inner.hi - inner.lo >= S::N) {  // planar: vectors of output columns
-                    const int64_t s = ax.stride, nx = ax.taps, dx = ax.dil;
-                    int64_t x = 0;
-                    for (; x < inner.lo; ++x) scalar(x, 0);
-                    for (; x + S::N <= inner.hi; x += S::N) {
-                        const int64_t x0 = ax.start[x];
-                        V m = S::set1(avg ? 0.0f : -std::numeric_limits<float>::infinity());
-                        I best = S::iadd(S::iset1((int32_t)(y0 * W + x0)), S::iota((int32_t)s));
+                    const float* rows[64];
+                    int64_t hw[64];
+                    const int64_t nv = inner.hi - inner.lo;  // vectorised columns
+                    if (ny <= 64) {
                         for (int64_t j = 0; j < ny; ++j) {
-                            const int64_t h = y0 + j * dy;
-                            const float* r = row_ptr<float>(src, p, h);
-                            for (int64_t i = 0; i < nx; ++i) {
-                                const float* q = r + x0 + i * dx;
-                                V v;
-                                if (s == 1) {
-                                    v = S::load(q);
-                                } else {
-                                    V odd;
-                                    S::unzip(S::load(q), S::load(q + S::N), v, odd);
-                                }
-                                if (avg) m = S::add(m, v);
-                                else S::take_max(m, best, v, S::iadd(S::iset1((int32_t)(h * W + x0 + i * dx)), S::iota((int32_t)s)));
-                            }
+                            rows[j] = row_ptr<float>(src, p, y0 + j * dy);
+                            hw[j] = (y0 + j * dy) * W;
                         }
-                        S::store(o + x, avg ? S::div(m, S::load(dv + x)) : m);
-                        if (irow) S::store_idx(irow + x, best);
+                        if (oy + 1 < dh)  // the next row's new input rows: start their fetch now
+                            for (int64_t h = std::max(y0 + (ny - 1) * dy + 1, (int64_t)ay.start[oy + 1]);
+                                 h < ay.start[oy + 1] + (int64_t)ay.count[oy + 1] * dy; h += dy) {
+                                const char* r = (const char*)row_ptr<float>(src, p, h);
+                                for (int64_t b = 0; b < std::min<int64_t>(W * 4, 16384); b += 64) __builtin_prefetch(r + b, 0, 3);
+                            }
+                        const auto run = avg ? (ax.stride == 1 ? &planar_row<true, false, 1> : &planar_row<true, false, 2>)
+                                         : irow ? (ax.stride == 1 ? &planar_row<false, true, 1> : &planar_row<false, true, 2>)
+                                                : (ax.stride == 1 ? &planar_row<false, false, 1> : &planar_row<false, false, 2>);
+                        run(rows, hw, ny, ax.start, inner.lo, inner.lo + nv, ax.taps, ax.dil, dv, (float*)o, irow);
                     }
-                    for (; x < dw; ++x) scalar(x, 0);
+                    const int64_t vb = ny <= 64 ? inner.lo : dw, ve = ny <= 64 ? inner.lo + nv : dw;
+                    for (int64_t x = 0; x < vb; ++x) scalar(x, 0);
+                    for (int64_t x = ve; x < dw; ++x) scalar(x, 0);
                 } else {
                     for (int64_t x = 0; x < dw; ++x)
                         for (int64_t c = 0; c < cn; ++c) scalar(x, c);
@@ -156,7 +225,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                 for (int64_t x = 0; x < dw; ++x)
                     for (int64_t c = 0; c < cn; ++c) scalar(x, c);
             }
-            store_rounded<T, C>(o, (T*)(dst.plane(p) + oy * dst.sh), rowlen);
+            if constexpr (!std::is_same_v<T, C>) store_rounded<T, C>(o, (T*)(dst.plane(p) + oy * dst.sh), rowlen);
         }
     };
     const int64_t taps = std::max<int64_t>(1, (ay.taps > 0 ? ay.taps : 1) * (ax.taps > 0 ? ax.taps : 1));

@@ -70,6 +70,9 @@ struct F32 {
     static I iset1(int32_t x) { return _mm512_set1_epi32(x); }
     static I iota(int32_t step) { return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(step)); }
     static I iadd(I a, I b) { return _mm512_add_epi32(a, b); }
+    static V take_max(V m, V v) {
+        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), m, v);
+    }
     static void take_max(V& m, I& idx, V v, I cur) {
         const __mmask16 k = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
         m = _mm512_mask_blend_ps(k, m, v);
@@ -181,6 +184,9 @@ struct F32 {
     static I iset1(int32_t x) { return _mm256_set1_epi32(x); }
     static I iota(int32_t step) { return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(step)); }
     static I iadd(I a, I b) { return _mm256_add_epi32(a, b); }
+    static V take_max(V m, V v) {
+        return _mm256_blendv_ps(m, v, _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    }
     static void take_max(V& m, I& idx, V v, I cur) {
         const V k = _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
         m = _mm256_blendv_ps(m, v, k);
@@ -273,6 +279,10 @@ struct F32 {
     static I iset1(int32_t x) { return _mm_set1_epi32(x); }
     static I iota(int32_t step) { return _mm_setr_epi32(0, step, 2 * step, 3 * step); }
     static I iadd(I a, I b) { return _mm_add_epi32(a, b); }
+    static V take_max(V m, V v) {
+        const V k = _mm_or_ps(_mm_cmpgt_ps(v, m), _mm_cmpunord_ps(v, v));
+        return _mm_or_ps(_mm_and_ps(k, v), _mm_andnot_ps(k, m));
+    }
     static void take_max(V& m, I& idx, V v, I cur) {
         const V k = _mm_or_ps(_mm_cmpgt_ps(v, m), _mm_cmpunord_ps(v, v));
         m = _mm_or_ps(_mm_and_ps(k, v), _mm_andnot_ps(k, m));
