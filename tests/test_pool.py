@@ -120,7 +120,8 @@ def test_avg_pool_matches_torch():
         shape, kw = random_pool_case(rng, True)
         x = rng.standard_normal(shape).astype(np.float32)
         t = F.avg_pool2d(torch.from_numpy(x), **kw).numpy()
-        np.testing.assert_allclose(pk.avg_pool2d(x, **kw), t, rtol=0, atol=1e-6, err_msg=str((shape, kw)))
+        # sums in another order than torch's: a few float32 ulps of the sum
+        np.testing.assert_allclose(pk.avg_pool2d(x, **kw), t, rtol=2e-6, atol=2e-6, err_msg=str((shape, kw)))
 
 
 @needs_torch
@@ -132,7 +133,7 @@ def test_adaptive_and_unpool_match_torch():
         x = with_ties_and_nans(rng, (2, 5, h, w), np.float32)
         xt = torch.from_numpy(x)
         np.testing.assert_allclose(pk.adaptive_avg_pool2d(x, size), F.adaptive_avg_pool2d(xt, size).numpy(),
-                                   rtol=0, atol=1e-6)
+                                   rtol=2e-6, atol=2e-6)
         o, i = pk.adaptive_max_pool2d(x, size, True)
         to, ti = F.adaptive_max_pool2d(xt, size, True)
         np.testing.assert_array_equal(o, to.numpy())

@@ -125,6 +125,27 @@ void planar_row(const float* const* rows, const int64_t* hw, int64_t ny, const i
     }
 }
 
+// acc[e] = sum over the window's rows j (in order) of row j's element e, e < n.
+template <class T, class C>
+void vertical_sum(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t dy, C* __restrict acc, int64_t n) {
+    const T* r0 = row_ptr<T>(src, p, y0);
+    int64_t e = 0;
+    if constexpr (simd::kSimd && !std::is_same_v<T, uint8_t> && !std::is_same_v<T, uint16_t> &&
+                  !std::is_same_v<T, int16_t>) {
+        using S = std::conditional_t<std::is_same_v<C, double>, simd::F64, simd::F32>;
+        for (; e + S::N <= n; e += S::N) {
+            typename S::V a = S::load(r0 + e);
+            for (int64_t j = 1; j < ny; ++j) a = S::add(a, S::load(row_ptr<T>(src, p, y0 + j * dy) + e));
+            S::store(acc + e, a);
+        }
+    }
+    for (; e < n; ++e) {
+        C a = load_c<C>(r0[e]);
+        for (int64_t j = 1; j < ny; ++j) a = a + load_c<C>(row_ptr<T>(src, p, y0 + j * dy)[e]);
+        acc[e] = a;
+    }
+}
+
 template <class T>
 void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolAxis& ay, const PoolAxis& ax, bool avg,
                const int64_t* fy, const int64_t* fx, int64_t divisor, int nthreads) {
@@ -135,95 +156,125 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
     const Interior inner = (kVec && cn == 1 && int32_ok) ? interior_of(ax, dw, W, simd::F32::N) : Interior{};
 
     auto work = [&](int64_t begin, int64_t end) {
-        Scratch<C> obuf, divbuf;
+        Scratch<C> obuf, divbuf, accbuf;
+        const float* rows[64];
+        int64_t hw[64];
         for (int64_t item = begin; item < end; ++item) {
             const int64_t p = item / dh, oy = item % dh;
             const int64_t y0 = ay.start[oy], ny = ay.count[oy], dy = ay.dil;
             C* o = std::is_same_v<T, C> ? (C*)(dst.plane(p) + oy * dst.sh) : obuf.get(rowlen);
             int64_t* irow = idx ? (int64_t*)(idx->plane(p) + oy * idx->sh) : nullptr;
-            C* dv = nullptr;
+            if (oy + 1 < dh)  // the next output row's new input rows: start their fetch now
+                for (int64_t h = std::max(y0 + (ny - 1) * dy + 1, (int64_t)ay.start[oy + 1]);
+                     h < ay.start[oy + 1] + (int64_t)ay.count[oy + 1] * dy; h += dy) {
+                    const char* r = (const char*)row_ptr<T>(src, p, h);
+                    for (int64_t b = 0; b < std::min<int64_t>(W * cn * (int64_t)sizeof(T), 16384); b += 64)
+                        __builtin_prefetch(r + b, 0, 3);
+                }
             if (avg) {
-                dv = divbuf.get(dw);
+                // Sum order: the window's rows first (acc, per input column), then its
+                // columns: out = (acc[w0] + acc[w1] + ...) / divisor.
+                C* dv = divbuf.get(dw);
                 for (int64_t x = 0; x < dw; ++x) dv[x] = C(divisor > 0 ? divisor : fy[oy] * fx[x]);
-            }
-            // The definition, one output value at a time (channel c of output column x).
-            auto scalar = [&](int64_t x, int64_t c) {
-                const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
-                C m = avg ? C(0) : -std::numeric_limits<C>::infinity();
-                int64_t best = y0 * W + x0;
-                for (int64_t j = 0; j < ny; ++j) {
-                    const int64_t h = y0 + j * dy;
-                    const T* r = row_ptr<T>(src, p, h);
-                    for (int64_t i = 0; i < nx; ++i) {
-                        const int64_t w = x0 + i * dx;
-                        const C v = load_c<C>(r[w * cn + c]);
-                        if (avg) {
-                            m = m + v;
-                        } else if (v > m || v != v) {
-                            m = v;
-                            best = h * W + w;
+                C* acc = accbuf.get(W * cn);
+                vertical_sum<T, C>(src, p, y0, ny, dy, acc, W * cn);
+                auto scalar_avg = [&](int64_t x, int64_t c) {
+                    const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
+                    C m = C(0);
+                    for (int64_t i = 0; i < nx; ++i) m = m + acc[(x0 + i * dx) * cn + c];
+                    o[x * cn + c] = m / dv[x];
+                };
+                int64_t vb = dw, ve = dw;  // columns done by vectors (planar)
+                if constexpr (kVec) {
+                    using S = simd::F32;
+                    if (cn >= S::N) {
+                        for (int64_t x = 0; x < dw; ++x) {
+                            const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
+                            int64_t c = 0;
+                            for (; c + S::N <= cn; c += S::N) {
+                                typename S::V m = S::set1(0.0f);
+                                for (int64_t i = 0; i < nx; ++i) m = S::add(m, S::load(acc + (x0 + i * dx) * cn + c));
+                                S::store(o + x * cn + c, S::div(m, S::set1(dv[x])));
+                            }
+                            for (; c < cn; ++c) scalar_avg(x, c);
                         }
+                        vb = ve = 0;
+                    } else if (cn == 1 && inner.hi > inner.lo) {
+                        const float* accrow[1] = {acc};
+                        const int64_t zero[1] = {0};
+                        (ax.stride == 1 ? &planar_row<true, false, 1> : &planar_row<true, false, 2>)(
+                            accrow, zero, 1, ax.start, inner.lo, inner.hi, ax.taps, ax.dil, dv, (float*)o, nullptr);
+                        vb = inner.lo;
+                        ve = inner.hi;
                     }
                 }
-                o[x * cn + c] = avg ? m / dv[x] : m;
-                if (irow) irow[x * cn + c] = best;
-            };
-            if constexpr (kVec) {
-                using S = simd::F32;
-                using V = typename S::V;
-                using I = typename S::I;
-                if (cn >= S::N && int32_ok) {  // channels-last: vectors of channels
-                    for (int64_t x = 0; x < dw; ++x) {
-                        const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
-                        int64_t c = 0;
-                        for (; c + S::N <= cn; c += S::N) {
-                            V m = S::set1(avg ? 0.0f : -std::numeric_limits<float>::infinity());
-                            I best = S::iset1((int32_t)(y0 * W + x0));
-                            for (int64_t j = 0; j < ny; ++j) {
-                                const int64_t h = y0 + j * dy;
-                                const float* r = row_ptr<float>(src, p, h);
-                                for (int64_t i = 0; i < nx; ++i) {
-                                    const int64_t w = x0 + i * dx;
-                                    const V v = S::load(r + w * cn + c);
-                                    if (avg) m = S::add(m, v);
-                                    else S::take_max(m, best, v, S::iset1((int32_t)(h * W + w)));
-                                }
+                for (int64_t x = 0; x < std::min(vb, dw); ++x)
+                    for (int64_t c = 0; c < cn; ++c) scalar_avg(x, c);
+                for (int64_t x = std::max<int64_t>(ve, vb); x < dw; ++x)
+                    for (int64_t c = 0; c < cn; ++c) scalar_avg(x, c);
+            } else {
+                // The definition: taps in row-major order, torch's maximum and index rule.
+                auto scalar_max = [&](int64_t x, int64_t c) {
+                    const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
+                    C m = -std::numeric_limits<C>::infinity();
+                    int64_t best = y0 * W + x0;
+                    for (int64_t j = 0; j < ny; ++j) {
+                        const int64_t h = y0 + j * dy;
+                        const T* r = row_ptr<T>(src, p, h);
+                        for (int64_t i = 0; i < nx; ++i) {
+                            const int64_t w = x0 + i * dx;
+                            const C v = load_c<C>(r[w * cn + c]);
+                            if (v > m || v != v) {
+                                m = v;
+                                best = h * W + w;
                             }
-                            S::store(o + x * cn + c, avg ? S::div(m, S::set1(dv[x])) : m);
-                            if (irow) S::store_idx(irow + x * cn + c, best);
                         }
-                        for (; c < cn; ++c) scalar(x, c);
                     }
-                } else if (cn == 1 && inner.hi - inner.lo >= S::N) {  // planar: vectors of output columns
-                    const float* rows[64];
-                    int64_t hw[64];
-                    const int64_t nv = inner.hi - inner.lo;  // vectorised columns
-                    if (ny <= 64) {
+                    o[x * cn + c] = m;
+                    if (irow) irow[x * cn + c] = best;
+                };
+                int64_t vb = dw, ve = dw;
+                if constexpr (kVec) {
+                    using S = simd::F32;
+                    using V = typename S::V;
+                    using I = typename S::I;
+                    if (cn >= S::N && int32_ok) {  // channels-last: vectors of channels
+                        for (int64_t x = 0; x < dw; ++x) {
+                            const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
+                            int64_t c = 0;
+                            for (; c + S::N <= cn; c += S::N) {
+                                V m = S::set1(-std::numeric_limits<float>::infinity());
+                                I best = S::iset1((int32_t)(y0 * W + x0));
+                                for (int64_t j = 0; j < ny; ++j) {
+                                    const int64_t h = y0 + j * dy;
+                                    const float* r = row_ptr<float>(src, p, h);
+                                    for (int64_t i = 0; i < nx; ++i) {
+                                        const int64_t w = x0 + i * dx;
+                                        S::take_max(m, best, S::load(r + w * cn + c), S::iset1((int32_t)(h * W + w)));
+                                    }
+                                }
+                                S::store(o + x * cn + c, m);
+                                if (irow) S::store_idx(irow + x * cn + c, best);
+                            }
+                            for (; c < cn; ++c) scalar_max(x, c);
+                        }
+                        vb = ve = 0;
+                    } else if (cn == 1 && inner.hi > inner.lo && ny <= 64) {  // planar: vectors of columns
                         for (int64_t j = 0; j < ny; ++j) {
                             rows[j] = row_ptr<float>(src, p, y0 + j * dy);
                             hw[j] = (y0 + j * dy) * W;
                         }
-                        if (oy + 1 < dh)  // the next row's new input rows: start their fetch now
-                            for (int64_t h = std::max(y0 + (ny - 1) * dy + 1, (int64_t)ay.start[oy + 1]);
-                                 h < ay.start[oy + 1] + (int64_t)ay.count[oy + 1] * dy; h += dy) {
-                                const char* r = (const char*)row_ptr<float>(src, p, h);
-                                for (int64_t b = 0; b < std::min<int64_t>(W * 4, 16384); b += 64) __builtin_prefetch(r + b, 0, 3);
-                            }
-                        const auto run = avg ? (ax.stride == 1 ? &planar_row<true, false, 1> : &planar_row<true, false, 2>)
-                                         : irow ? (ax.stride == 1 ? &planar_row<false, true, 1> : &planar_row<false, true, 2>)
-                                                : (ax.stride == 1 ? &planar_row<false, false, 1> : &planar_row<false, false, 2>);
-                        run(rows, hw, ny, ax.start, inner.lo, inner.lo + nv, ax.taps, ax.dil, dv, (float*)o, irow);
+                        const auto run = irow ? (ax.stride == 1 ? &planar_row<false, true, 1> : &planar_row<false, true, 2>)
+                                              : (ax.stride == 1 ? &planar_row<false, false, 1> : &planar_row<false, false, 2>);
+                        run(rows, hw, ny, ax.start, inner.lo, inner.hi, ax.taps, ax.dil, nullptr, (float*)o, irow);
+                        vb = inner.lo;
+                        ve = inner.hi;
                     }
-                    const int64_t vb = ny <= 64 ? inner.lo : dw, ve = ny <= 64 ? inner.lo + nv : dw;
-                    for (int64_t x = 0; x < vb; ++x) scalar(x, 0);
-                    for (int64_t x = ve; x < dw; ++x) scalar(x, 0);
-                } else {
-                    for (int64_t x = 0; x < dw; ++x)
-                        for (int64_t c = 0; c < cn; ++c) scalar(x, c);
                 }
-            } else {
-                for (int64_t x = 0; x < dw; ++x)
-                    for (int64_t c = 0; c < cn; ++c) scalar(x, c);
+                for (int64_t x = 0; x < std::min(vb, dw); ++x)
+                    for (int64_t c = 0; c < cn; ++c) scalar_max(x, c);
+                for (int64_t x = std::max<int64_t>(ve, vb); x < dw; ++x)
+                    for (int64_t c = 0; c < cn; ++c) scalar_max(x, c);
             }
             if constexpr (!std::is_same_v<T, C>) store_rounded<T, C>(o, (T*)(dst.plane(p) + oy * dst.sh), rowlen);
         }

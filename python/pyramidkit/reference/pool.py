@@ -1,5 +1,6 @@
 """Reference pooling: the window tables walked tap by tap in NumPy, in the kernel's order
-(row-major taps; sums in float32, float64 for float64 data), and the SPP / PSP modules
+(maximum: row-major taps; average: each window column summed over the window's rows,
+then the columns in order; float32, float64 for float64 data), and the SPP / PSP modules
 composed from reference ops with ordinary temporaries."""
 from __future__ import annotations
 
@@ -26,15 +27,20 @@ def _apply(plan: PoolPlan, return_indices: bool = False) -> Any:
     m = np.full(x.shape[:2] + (oh, ow, x.shape[4]), 0 if plan.avg else -np.inf, ct)
     idx = np.broadcast_to((ay.start.astype(np.int64)[:, None] * W + ax.start[None, :])[None, None, :, :, None],
                           m.shape).copy()
-    for jy in range(int(ay.count.max())):
-        rows = ay.start.astype(np.int64) + jy * ay.dil
-        for jx in range(int(ax.count.max())):
-            cols = ax.start.astype(np.int64) + jx * ax.dil
-            valid = ((jy < ay.count)[:, None] & (jx < ax.count)[None, :])[None, None, :, :, None]
-            v = x[:, :, np.minimum(rows, x.shape[2] - 1)][:, :, :, np.minimum(cols, W - 1)]
-            if plan.avg:
-                m = np.where(valid, m + v, m)
-            else:
+    rows_of = [np.minimum(ay.start.astype(np.int64) + jy * ay.dil, x.shape[2] - 1) for jy in range(int(ay.count.max()))]
+    cols_of = [np.minimum(ax.start.astype(np.int64) + jx * ax.dil, W - 1) for jx in range(int(ax.count.max()))]
+    if plan.avg:  # the window's rows first (per input column), then its columns
+        for jx, cols in enumerate(cols_of):
+            col = None
+            for jy, rows in enumerate(rows_of):
+                v = x[:, :, rows][:, :, :, cols]
+                col = v if col is None else np.where((jy < ay.count)[None, None, :, None, None], col + v, col)
+            m = np.where((jx < ax.count)[None, None, None, :, None], m + col, m)
+    else:  # taps in row-major order
+        for jy, rows in enumerate(rows_of):
+            for jx, cols in enumerate(cols_of):
+                valid = ((jy < ay.count)[:, None] & (jx < ax.count)[None, :])[None, None, :, :, None]
+                v = x[:, :, rows][:, :, :, cols]
                 take = valid & ((v > m) | np.isnan(v))
                 m = np.where(take, v, m)
                 idx = np.where(take, (rows[:, None] * W + cols[None, :])[None, None, :, :, None], idx)
