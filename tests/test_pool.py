@@ -241,6 +241,31 @@ def test_unpool_duplicates_last_wins():
     assert out[0, 0, 0, 0] == 4 and out.sum() == 4
 
 
+def test_out_arrays():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 3, 8, 10)).astype(np.float32)
+    o, i = pk.max_pool2d(x, 2, return_indices=True)
+    buf = np.full(x.shape, 7, np.float32)  # stale content must not survive
+    assert pk.max_unpool2d(o, i, 2, out=buf) is buf
+    np.testing.assert_array_equal(buf, pk.max_unpool2d(o, i, 2))
+    res = np.full((2, 15, 8, 10), np.nan, np.float32)
+    assert pk.pyramid_pool(x, out=res) is res
+    np.testing.assert_array_equal(res, pk.pyramid_pool(x))
+    single = np.empty((15, 8, 10), np.float32)
+    np.testing.assert_array_equal(pk.pyramid_pool(x[0], out=single), res[0])
+    with pytest.raises(ValueError, match="shape"):
+        pk.max_unpool2d(o, i, 2, out=np.empty((2, 3, 8, 9), np.float32))
+    with pytest.raises(TypeError, match="dtype"):
+        pk.pyramid_pool(x, out=np.empty((2, 15, 8, 10), np.float64))
+    ro = np.empty(x.shape, np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        pk.max_unpool2d(o, i, 2, out=ro)
+    with pytest.raises(ValueError, match="overlaps"):
+        big = np.zeros((2, 3, 8, 10), np.float32)
+        pk.max_unpool2d(big[:, :, :4, :5], i, 2, out=big)
+
+
 X = np.zeros((1, 2, 8, 8), np.float32)
 
 

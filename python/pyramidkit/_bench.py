@@ -200,12 +200,66 @@ def _workloads(quick: bool, cv2, torch=None) -> List[Workload]:
                              (lambda tx=tx, tw=tw, g=groups: torch.nn.functional.conv_transpose2d(
                                  tx, tw, stride=2, padding=1, groups=g)) if torch is not None else None,
                              lambda a, b, scale=scale: _close(a, b.numpy(), scale, ulps=16), None, peer_name="torch"))
+    work += _pool_workloads(pk, rng, quick, torch)
+    return work
+
+
+def _pool_workloads(pk, rng, quick: bool, torch) -> List[Workload]:
+    """Pooling against torch.nn.functional: both allocate their results, except unpooling and
+    PSP, where both fill a preallocated output (torch's out= variants)."""
+    F = torch.nn.functional if torch is not None else None
+    fm = rng.standard_normal((2, 64, 128, 128) if quick else (8, 64, 256, 256)).astype(np.float32)
+    tfm = torch.from_numpy(fm) if torch is not None else None
+    shape = "x".join(map(str, fm.shape))
+
+    def same(a, b) -> bool:  # maxima are exact, indices too
+        if isinstance(a, tuple):
+            return all(np.array_equal(u, v.numpy()) for u, v in zip(a, b))
+        return bool(np.array_equal(a, b.numpy()))
+
+    work = []
+    for k, st, pad in ((2, 2, 0), (3, 2, 1)):
+        for ind in (False, True):
+            out_bytes = fm.nbytes // 4 * (3 if ind else 1)  # values (+ int64 indices)
+            work.append(Workload("max_pool2d", f"{shape} float32 {k}x{k}/s{st}/p{pad}{' +indices' if ind else ''}",
+                                 (lambda k=k, st=st, pad=pad, ind=ind: pk.max_pool2d(fm, k, st, pad,
+                                                                                     return_indices=ind)),
+                                 (lambda k=k, st=st, pad=pad, ind=ind: F.max_pool2d(tfm, k, st, pad,
+                                                                                    return_indices=ind))
+                                 if F is not None else None, same, fm.nbytes + out_bytes, peer_name="torch"))
+    work.append(Workload("avg_pool2d", f"{shape} float32 2x2", lambda: pk.avg_pool2d(fm, 2),
+                         (lambda: F.avg_pool2d(tfm, 2)) if F is not None else None,
+                         lambda a, b: bool(np.allclose(a, b.numpy(), rtol=2e-6, atol=2e-6)), fm.nbytes * 5 // 4,
+                         peer_name="torch"))
+    pooled, idx = pk.max_pool2d(fm, 2, return_indices=True)
+    un_out = np.empty_like(fm)
+    if torch is not None:
+        tp, ti, tun = torch.from_numpy(pooled), torch.from_numpy(idx), torch.empty(fm.shape)
+    work.append(Workload("max_unpool2d", f"{shape} float32 2x2, into a preallocated output",
+                         lambda: pk.max_unpool2d(pooled, idx, 2, out=un_out),
+                         (lambda: torch._C._nn.max_unpool2d(tp, ti, fm.shape[2:], out=tun)) if F is not None else None,
+                         lambda a, b: bool(np.array_equal(a, b.numpy())), pooled.nbytes * 3 + fm.nbytes,
+                         peer_name="torch"))
+    psp_in = rng.standard_normal((1, 512, 64, 64)).astype(np.float32)
+    psp_out = np.empty((1, 512 * 5, 64, 64), np.float32)
+    if torch is not None:
+        tpsp, tpsp_out = torch.from_numpy(psp_in), torch.empty(psp_out.shape)
+
+    def torch_psp():
+        parts = [tpsp] + [F.interpolate(F.adaptive_avg_pool2d(tpsp, b), size=(64, 64), mode="bilinear",
+                                        align_corners=False) for b in (1, 2, 3, 6)]
+        return torch.cat(parts, 1, out=tpsp_out)
+
+    work.append(Workload("pyramid_pool", "1x512x64x64 float32 bins 1,2,3,6 (adaptive_avg_pool2d + interpolate + "
+                         "cat), into a preallocated output", lambda: pk.pyramid_pool(psp_in, out=psp_out),
+                         torch_psp if F is not None else None,
+                         lambda a, b: bool(np.allclose(a, b.numpy(), rtol=1e-5, atol=1e-5)), None, peer_name="torch"))
     return work
 
 
 OPS = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian", "gaussian_blur", "dog_pyramid", "resize",
-       "interpolate", "conv_transpose2d"]
-TORCH_OPS = ("interpolate", "conv_transpose2d")
+       "interpolate", "conv_transpose2d", "max_pool2d", "avg_pool2d", "max_unpool2d", "pyramid_pool"]
+TORCH_OPS = ("interpolate", "conv_transpose2d", "max_pool2d", "avg_pool2d", "max_unpool2d", "pyramid_pool")
 
 
 def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, quick: bool = False,

@@ -17,8 +17,8 @@ from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _core
-from ._args import as_array, check_dtype, check_size, int_pair, kernel_input, plane_view, resolve_layout, \
-    spatial_shape, with_spatial
+from ._args import as_array, check_dtype, check_size, int_pair, kernel_input, pixels_contiguous, plane_view, \
+    prepare_out, resolve_layout, spatial_shape, with_spatial
 from ._config import get_num_threads
 from .resample import interpolate_taps
 
@@ -295,7 +295,7 @@ def unpool_output_size(in_hw: Tuple[int, int], kernel: Tuple[int, int], stride: 
 
 
 def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 output_size: Any = None, *, layout: Optional[str] = None) -> np.ndarray:
+                 output_size: Any = None, *, layout: Optional[str] = None, out: Optional[np.ndarray] = None) -> np.ndarray:
     """``torch.nn.functional.max_unpool2d``: zeros with ``input`` written at ``indices``.
 
     ``indices``: int64 flat ``h * W_out + w`` per element, as ``max_pool2d(...,
@@ -303,7 +303,8 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     ``(H - 1)*stride - 2*padding + kernel_size``, or ``output_size`` (checked as torch does:
     strictly within one stride of that default). An index outside the output plane raises
     ValueError, nothing is written out of bounds. Equal indices: the last one in the
-    input's row-major order wins.
+    input's row-major order wins. ``out``: an optional array of the result's shape and dtype
+    to fill (reusing one across calls saves the OS the zeroing of fresh pages).
 
     >>> import numpy as np, pyramidkit as pk
     >>> x = np.array([[[[1., 2.], [3., 4.]]]], np.float32)
@@ -327,13 +328,17 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
         raise ValueError(f"padding: must be non-negative, got {pad}")
     oh, ow = unpool_output_size(spatial_shape(a, lay), (kh, kw), st, pad, output_size)
     shape = with_spatial(a.shape, lay, oh, ow)
-    check_size(shape, a.itemsize, "output")
-    out = np.zeros(shape, a.dtype)
-    bad = _core.max_unpool2d(kernel_input(a, lay), kernel_input(k, lay), plane_view(out, lay), get_num_threads())
+    res = prepare_out(out, shape, a.dtype, a)  # the kernel zeroes each plane right before filling it
+    if out is not None and np.may_share_memory(res, k):
+        raise ValueError("out: array overlaps the indices; pass a separate array")
+    dst = plane_view(res, lay)
+    if not pixels_contiguous(dst):
+        raise ValueError("out: pixels must be contiguous within each row")
+    bad = _core.max_unpool2d(kernel_input(a, lay), kernel_input(k, lay), dst, get_num_threads())
     if bad:
         raise ValueError(f"indices: {bad} indices lie outside the output planes of size {oh}x{ow} "
                          f"(valid: 0 .. {oh * ow - 1})")
-    return out
+    return res
 
 
 def _pool_levels(levels: Any, name: str) -> List[int]:
@@ -413,7 +418,8 @@ def bin_weights(weights: Any, bins: List[int], c: int) -> List[Optional[Tuple[np
 
 
 def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "avg", weights: Any = None,
-                 align_corners: bool = False, *, layout: Optional[str] = None) -> np.ndarray:
+                 align_corners: bool = False, *, layout: Optional[str] = None,
+                 out: Optional[np.ndarray] = None) -> np.ndarray:
     """PSPNet's pyramid pooling module, without its learned convolutions' nonlinearity.
 
     For each bin size ``b``: adaptive pooling of ``input`` (N, C, H, W) to ``b x b``
@@ -424,6 +430,7 @@ def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "av
     output (N, C + sum(C_out_i), H, W) (C_out_i = C without weights). The upsampled maps
     are written straight into their channel slices of the output: no full-size temporaries
     (NHWC in, NHWC out with ``layout=``: there each bin goes through one temporary).
+    ``out``: an optional array of the result's shape and dtype to fill.
 
     >>> import numpy as np, pyramidkit as pk
     >>> pk.pyramid_pool(np.ones((1, 4, 12, 12), np.float32)).shape
@@ -444,14 +451,16 @@ def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "av
     couts = [c if p is None else p[0].shape[0] for p in proj]
     total = c + sum(couts)
     shape = (x.shape[0], total, h, w) if nchw else (x.shape[0], h, w, total)
-    check_size(shape, x.itemsize, "output")
-    out = np.empty(shape, x.dtype)
-    if nchw:
-        out[:, :c] = x
-    else:
-        out[..., :c] = x
-    off = c
+    res = prepare_out(out, shape if batched else shape[1:], x.dtype, a)
+    out = res if batched else res[None]
     nt = get_num_threads()
+    for n in range(x.shape[0]):  # the input's channels first: a copy on all threads when contiguous
+        head = out[n, :c] if nchw else out[n, ..., :c]
+        if head.flags.c_contiguous and x[n].flags.c_contiguous:
+            _core.parallel_copy(head, x[n], nt)
+        else:
+            head[...] = x[n]
+    off = c
     for b, p, co in zip(bl, proj, couts):
         pooled = run_plan(adaptive_plan(x, b, avg, lay4))
         if p is not None:  # 1x1 convolution at b x b: cheap, done in float64
@@ -474,5 +483,5 @@ def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "av
             _core.resample(kernel_input(pooled, lay4), plane_view(up, lay4), ty[0], ty[1], tx[0], tx[1], nt)
             out[..., off:off + co] = up
         off += co
-    return out if batched else out[0]
+    return res
 

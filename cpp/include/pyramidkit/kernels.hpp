@@ -47,8 +47,8 @@ struct PoolAxis {
 // avg: dst = sum of the taps in row-major order / (fy[oy] * fx[ox]), or / divisor if > 0.
 using PoolFn = void (*)(const Image& src, const Image& dst, const Image* idx, const PoolAxis& ay, const PoolAxis& ax,
                         bool avg, const int64_t* fy, const int64_t* fx, int64_t divisor, int nthreads);
-// max_unpool2d: dst (zeroed by the caller) plane p gets dst[idx[i]] = src[i] in the order
-// of i (the last of equal indices wins). Returns how many indices were outside [0, h*w) of
+// max_unpool2d: dst plane p is zeroed, then gets dst[idx[i]] = src[i] in the order of i
+// (the last of equal indices wins). Returns how many indices were outside [0, h*w) of
 // dst; those are not written.
 using UnpoolFn = int64_t (*)(const Image& src, const Image& idx, const Image& dst, int nthreads);
 

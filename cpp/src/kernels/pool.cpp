@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -284,29 +285,62 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                  work);
 }
 
+// Planes up to this size are assembled in a per-thread buffer (zeroed and scattered in
+// cache) and written out with non-temporal stores: each output line is written once, never
+// read. Larger planes are zeroed and scattered in place.
+constexpr int64_t kUnpoolBufferBytes = int64_t(2) << 20;
+
 template <class T>
 int64_t max_unpool2d_impl(const Image& src, const Image& idx, const Image& dst, int nthreads) {
-    const int64_t limit = dst.h * dst.w, cn = src.cn;
-    const bool dense = dst.sh == dst.w * cn * (int64_t)sizeof(T);  // rows back to back
+    const int64_t limit = dst.h * dst.w, cn = src.cn, rowbytes = dst.w * cn * (int64_t)sizeof(T);
+    const int64_t plane_bytes = dst.h * rowbytes;
+    const bool buffered = plane_bytes <= kUnpoolBufferBytes;
     std::atomic<int64_t> bad{0};
     parallel_for(src.planes(), nthreads, 1, [&](int64_t begin, int64_t end) {
         int64_t nbad = 0;
+        Scratch<T> buf;
         for (int64_t p = begin; p < end; ++p) {
             char* base = dst.plane(p);
+            T* tgt = buffered ? buf.get(limit * cn) : nullptr;
+            const int64_t tsh = buffered ? rowbytes : dst.sh;  // row stride of the target
+            char* tb = buffered ? (char*)tgt : base;
+            for (int64_t y = 0; y < dst.h; ++y) std::memset(tb + y * tsh, 0, (size_t)rowbytes);
+            const bool dense = tsh == rowbytes;  // rows back to back
             for (int64_t y = 0; y < src.h; ++y) {
                 const T* s = row_ptr<T>(src, p, y);
                 const int64_t* k = (const int64_t*)(idx.plane(p) + y * idx.sh);
-                for (int64_t e = 0; e < src.w * cn; ++e) {
-                    const int64_t at = k[e], c = e % cn;
-                    if (at < 0 || at >= limit) {
-                        ++nbad;
-                        continue;
+                if (dense && cn == 1) {
+                    T* t = (T*)tb;
+                    for (int64_t e = 0; e < src.w; ++e) {
+                        const int64_t at = k[e];
+                        if (at < 0 || at >= limit) {
+                            ++nbad;
+                            continue;
+                        }
+                        t[at] = s[e];
                     }
-                    T* d = dense ? (T*)base + at * cn + c : (T*)(base + (at / dst.w) * dst.sh) + (at % dst.w) * cn + c;
-                    *d = s[e];
+                    continue;
+                }
+                for (int64_t x = 0, e = 0; x < src.w; ++x)
+                    for (int64_t c = 0; c < cn; ++c, ++e) {
+                        const int64_t at = k[e];
+                        if (at < 0 || at >= limit) {
+                            ++nbad;
+                            continue;
+                        }
+                        T* d = dense ? (T*)tb + at * cn + c : (T*)(tb + (at / dst.w) * tsh) + (at % dst.w) * cn + c;
+                        *d = s[e];
+                    }
+            }
+            if (buffered) {
+                if (dst.sh == rowbytes) {
+                    stream_copy(base, tgt, plane_bytes);
+                } else {
+                    for (int64_t y = 0; y < dst.h; ++y) stream_copy(base + y * dst.sh, (char*)tgt + y * rowbytes, rowbytes);
                 }
             }
         }
+        stream_fence();
         bad += nbad;
     });
     return bad.load();
