@@ -8,6 +8,7 @@ import pyramidkit._config
 import pyramidkit.blur
 import pyramidkit.conv_transpose
 import pyramidkit.pool
+import pyramidkit.mosaic
 import pyramidkit.dog
 import pyramidkit.pyramid
 import pyramidkit.pyramids
@@ -15,7 +16,7 @@ import pyramidkit.resample
 
 
 @pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.pyramids, pyramidkit.blur, pyramidkit.dog,
-                                    pyramidkit.resample, pyramidkit.conv_transpose, pyramidkit.pool,
+                                    pyramidkit.resample, pyramidkit.conv_transpose, pyramidkit.pool, pyramidkit.mosaic,
                                     pyramidkit._config],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
@@ -29,3 +30,17 @@ def test_bench_command_quick(capsys):
     assert main(["bench", "--quick", "--rounds", "1", "--block", "0.001", "--ops", "pyr_up"]) == 0
     out = capsys.readouterr().out
     assert "pyr_up" in out and "of copy bw" in out
+
+
+def test_bench_scaling_section(tmp_path, capsys):
+    from pyramidkit import _bench
+    rows = _bench.scaling((64, 128), threads=[1, 2], rounds=1, target_s=0.001, progress=False)
+    assert {(r["op"], r["side"], r["threads"]) for r in rows} == {
+        (op, side, nt) for op in ("pyr_down", "gaussian_blur") for side in (64, 128) for nt in (1, 2)}
+    assert all(r["ms"] > 0 and r["ns_per_pixel"] > 0 for r in rows)
+    assert "ns/pixel" in _bench.format_scaling(rows)
+    import importlib.util
+    if importlib.util.find_spec("matplotlib") is None:
+        return
+    assert _bench.plot_scaling(rows, str(tmp_path / "s.png"))
+    assert (tmp_path / "s.png").stat().st_size > 0

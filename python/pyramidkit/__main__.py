@@ -1,4 +1,6 @@
-"""Command line: ``python -m pyramidkit bench`` (the benchmark) and ``python -m pyramidkit config``."""
+"""Command line: ``python -m pyramidkit bench`` (the benchmark), ``python -m pyramidkit pyramid
+[IMAGE] -o OUT.png`` (a picture of an image's Gaussian and Laplacian pyramids) and
+``python -m pyramidkit config``."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +13,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m pyramidkit", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("bench", help="time pyramidkit against the installed peers (OpenCV) on built-in inputs")
+    b = sub.add_parser("bench", help="time pyramidkit against the installed peers (OpenCV, torch) on built-in inputs")
     b.add_argument("--threads", type=int, default=None, help="threads for every library (default: pk default)")
     b.add_argument("--rounds", type=int, default=7, help="timing rounds; medians are reported (default 7)")
     b.add_argument("--block", type=float, default=0.05, help="seconds per timing block (default 0.05)")
@@ -19,6 +21,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     b.add_argument("--ops", nargs="*", default=None, choices=OPS, help="ops to run (default all)")
     b.add_argument("--json", default=None, help="write the results as JSON to this path")
     b.add_argument("--png", default=None, help="write a chart to this path (needs matplotlib)")
+    b.add_argument("--scaling", action="store_true", help="also time pyr_down / gaussian_blur against image size "
+                   "(1K to 8K side) and threads (1, 2, all)")
+    b.add_argument("--scaling-png", default=None, help="chart of the scaling runs (needs matplotlib)")
+    m = sub.add_parser("pyramid", help="write a mosaic of an image's Gaussian and Laplacian pyramids")
+    m.add_argument("image", nargs="?", default=None, help="image file (default: a built-in test image); reading "
+                   "one needs Pillow, OpenCV or imageio")
+    m.add_argument("-o", "--output", default="pyramid.png", help="PNG to write (default pyramid.png)")
+    m.add_argument("--levels", type=int, default=None, help="pyramid levels (default: down to 8 pixels, at most 8)")
     sub.add_parser("config", help="print SIMD levels, OpenMP and threads")
     args = parser.parse_args(argv)
 
@@ -27,12 +37,34 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.cmd == "config":
         pk.show_config()
         return 0
+    if args.cmd == "pyramid":
+        from . import mosaic
+
+        if args.levels is not None and args.levels < 1:
+            parser.error("--levels must be >= 1")
+        try:
+            img = mosaic.test_image() if args.image is None else mosaic.read_image(args.image)
+        except (RuntimeError, ValueError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        picture = mosaic.pyramid_mosaic(img, args.levels)
+        mosaic.write_png(args.output, picture)
+        print(f"wrote {args.output} ({picture.shape[1]}x{picture.shape[0]}) from "
+              f"{'the built-in test image' if args.image is None else args.image}")
+        return 0
     from . import _bench
 
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be >= 1")
     res = _bench.run(threads=args.threads, rounds=args.rounds, target_s=args.block, quick=args.quick, ops=args.ops)
     print(_bench.format_table(res))
+    if args.scaling:
+        sides = (512, 1024) if args.quick else _bench.SCALING_SIDES
+        res["scaling"] = _bench.scaling(sides, rounds=min(args.rounds, 5), target_s=args.block)
+        print()
+        print(_bench.format_scaling(res["scaling"]))
+        if args.scaling_png and _bench.plot_scaling(res["scaling"], args.scaling_png):
+            print(f"wrote {args.scaling_png}")
     if args.json:
         _bench.save_json(res, args.json)
         print(f"wrote {args.json}")

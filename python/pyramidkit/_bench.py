@@ -24,7 +24,15 @@ from . import _core
 from ._config import config, num_threads
 
 
+# Pause before each timed block: the thread pools of the library timed just before (OpenMP,
+# OpenBLAS, torch's) keep spinning for a while after their last call and would tax this
+# block on a machine with few cores.
+_SETTLE_S = 0.03
+
+
 def _block(fn: Callable[[], object], reps: int) -> float:
+    time.sleep(_SETTLE_S)
+    fn()  # one untimed call: the block starts with this library's pool awake
     t0 = time.perf_counter()
     for _ in range(reps):
         fn()
@@ -344,6 +352,66 @@ def plot(res: Dict, path: str) -> bool:
     ax.set_ylabel("ratio (higher is better)")
     ax.set_title(f"pyramidkit vs OpenCV / torch, {rows[0]['threads'] if rows else '?'} threads, medians")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return True
+
+
+SCALING_SIDES = (1024, 2048, 4096, 8192)
+
+
+def scaling(sides=SCALING_SIDES, threads: Optional[List[int]] = None, rounds: int = 5, target_s: float = 0.05,
+            progress: bool = True) -> List[Dict]:
+    """Our time against image size and thread count: pyr_down and gaussian_blur (sigma 2) of
+    square uint8 images, 1, 2 and all threads. Cost should grow linearly in pixels."""
+    import pyramidkit as pk
+
+    if threads is None:
+        threads = sorted({1, 2, config()["cpus"]})
+    rng = np.random.default_rng(1)
+    rows = []
+    for side in sides:
+        img = rng.integers(0, 256, (side, side), dtype=np.uint8)
+        small, blurred = np.empty(((side + 1) // 2, (side + 1) // 2), np.uint8), np.empty_like(img)
+        for op, fn in (("pyr_down", lambda: pk.pyr_down(img, out=small)),
+                       ("gaussian_blur", lambda: pk.gaussian_blur(img, 2.0, out=blurred))):
+            for nt in threads:
+                if progress:
+                    print(f"[scaling] {op} {side}x{side} uint8, {nt} threads ...", file=sys.stderr, flush=True)
+                with num_threads(nt):
+                    reps = _calibrate(fn, target_s)
+                    ms = statistics.median(_block(fn, reps) for _ in range(rounds)) * 1e3
+                rows.append(dict(op=op, side=side, threads=nt, ms=ms, ns_per_pixel=ms * 1e6 / (side * side)))
+    return rows
+
+
+def format_scaling(rows: List[Dict]) -> str:
+    lines = [f"{'op':<14} {'image':>11} {'threads':>7} {'ms':>9} {'ns/pixel':>9}", "-" * 54]
+    for r in rows:
+        lines.append(f"{r['op']:<14} {str(r['side']) + 'x' + str(r['side']):>11} {r['threads']:>7} {r['ms']:>9.2f} "
+                     f"{r['ns_per_pixel']:>9.3f}")
+    return "\n".join(lines)
+
+
+def plot_scaling(rows: List[Dict], path: str) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no chart written (pip install matplotlib)", file=sys.stderr)
+        return False
+    ops = sorted({r["op"] for r in rows})
+    fig, axes = plt.subplots(1, len(ops), figsize=(5 * len(ops), 4), squeeze=False)
+    for ax, op in zip(axes[0], ops):
+        for nt in sorted({r["threads"] for r in rows}):
+            pts = [r for r in rows if r["op"] == op and r["threads"] == nt]
+            ax.loglog([r["side"] ** 2 / 1e6 for r in pts], [r["ms"] for r in pts], "o-", label=f"{nt} threads")
+        ax.set_xlabel("megapixels")
+        ax.set_ylabel("ms (median)")
+        ax.set_title(f"{op}, uint8: time against size")
+        ax.grid(True, which="both", lw=0.3)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return True
