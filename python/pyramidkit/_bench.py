@@ -209,7 +209,57 @@ def _workloads(quick: bool, cv2, torch=None) -> List[Workload]:
                                  tx, tw, stride=2, padding=1, groups=g)) if torch is not None else None,
                              lambda a, b, scale=scale: _close(a, b.numpy(), scale, ulps=16), None, peer_name="torch"))
     work += _pool_workloads(pk, rng, quick, torch)
+    work += _other_peer_workloads(pk, rng, quick, gray32, rgb8)
     return work
+
+
+def _other_peer_workloads(pk, rng, quick: bool, gray32: np.ndarray, rgb8: np.ndarray) -> List[Workload]:
+    """scikit-image and Pillow where they compute the same thing (their ops run on one
+    thread). Not timed: skimage's pyramid_reduce / pyramid_expand (a sigma-2/3 Gaussian and
+    a spline resize: another operation than pyrDown / pyrUp) and Pillow's GaussianBlur (box
+    filter approximations)."""
+    try:
+        import skimage.filters
+        import skimage.measure
+        import skimage.transform
+        have_sk = True
+    except ImportError:
+        have_sk = False
+    try:
+        from PIL import Image
+    except ImportError:
+        Image = None
+    blur_out = np.empty_like(gray32)
+    big = (2 * rgb8.shape[0], 2 * rgb8.shape[1])
+    out4k = np.empty(big + (3,), np.uint8)
+    pil_img = Image.fromarray(rgb8) if Image is not None else None
+    fm = rng.standard_normal((2, 64, 64, 64) if quick else (8, 64, 128, 128)).astype(np.float32)
+    within1 = lambda a, b: bool(np.abs(a.astype(np.int16) - np.asarray(b).astype(np.int16)).max() <= 1)  # noqa: E731
+    return [
+        Workload("gaussian_blur", f"{'x'.join(map(str, gray32.shape))} float32, sigma 2, edge border",
+                 lambda: pk.gaussian_blur(gray32, 2.0, border="replicate", out=blur_out),
+                 (lambda: skimage.filters.gaussian(gray32, sigma=2.0, mode="nearest", truncate=4.0,
+                                                   preserve_range=True)) if have_sk else None,
+                 lambda a, b: _close(a, b, 1.0, ulps=1e-5 / 2 ** -23), 2 * gray32.nbytes, peer_name="scikit-image"),
+        Workload("resize", f"{rgb8.shape[1]}x{rgb8.shape[0]}x3 uint8 -> x2 bilinear",
+                 lambda: pk.resize(rgb8, big, out=out4k),
+                 (lambda: pil_img.resize(big[::-1], Image.BILINEAR)) if Image is not None else None,
+                 lambda a, b: within1(a, np.asarray(b)), rgb8.nbytes + out4k.nbytes, peer_name="pillow"),
+        Workload("resize", f"{rgb8.shape[1]}x{rgb8.shape[0]}x3 uint8 -> x2 bilinear",
+                 lambda: pk.resize(rgb8, big, out=out4k),
+                 (lambda: skimage.transform.resize(rgb8, big, order=1, mode="edge", anti_aliasing=False,
+                                                   preserve_range=True)) if have_sk else None,
+                 lambda a, b: within1(a, np.rint(b)), rgb8.nbytes + out4k.nbytes, peer_name="scikit-image"),
+        Workload("max_pool2d", f"{'x'.join(map(str, fm.shape))} float32 2x2 (block_reduce max)",
+                 lambda: pk.max_pool2d(fm, 2),
+                 (lambda: skimage.measure.block_reduce(fm, (1, 1, 2, 2), np.max)) if have_sk else None,
+                 lambda a, b: bool(np.array_equal(a, b)), fm.nbytes * 5 // 4, peer_name="scikit-image"),
+        Workload("avg_pool2d", f"{'x'.join(map(str, fm.shape))} float32 2x2 (block_reduce mean)",
+                 lambda: pk.avg_pool2d(fm, 2),
+                 (lambda: skimage.measure.block_reduce(fm, (1, 1, 2, 2), np.mean)) if have_sk else None,
+                 lambda a, b: bool(np.allclose(a, b, rtol=2e-6, atol=2e-6)), fm.nbytes * 5 // 4,
+                 peer_name="scikit-image"),
+    ]
 
 
 def _pool_workloads(pk, rng, quick: bool, torch) -> List[Workload]:
