@@ -79,10 +79,17 @@ void down_row_cn1(const typename Traits<T>::I* const* r, typename Traits<T>::A* 
             S::store(to + j / 2, o);
         }
     }
-    for (; j < W; ++j)
-        (j & 1 ? to : te)[j >> 1] = A(((r[0][j] + r[4][j]) + (r[1][j] + r[3][j]) * 4) + r[2][j] * 6);
+    for (; j < W; ++j) {
+        const A v = A(((r[0][j] + r[4][j]) + (r[1][j] + r[3][j]) * 4) + r[2][j] * 6);
+        if (j & 1) to[j >> 1] = v;
+        else te[j >> 1] = v;
+    }
 
-    auto at = [&](int64_t v) -> A& { return (v & 1 ? to : te)[v >> 1]; };  // v >> 1 floors: -2, -1 -> -1
+    // (Plain branches: GCC 12 with ASan miscompiled the `(v & 1 ? to : te)[v >> 1]` form.)
+    auto at = [&](int64_t v) -> A& {  // v >> 1 floors: -2, -1 -> -1
+        if (v & 1) return to[v >> 1];
+        return te[v >> 1];
+    };
     A pad[5];
     for (int k = 0; k < 5; ++k) pad[k] = padmap[k] < 0 ? cpad : at(padmap[k]);
     for (int k = 0; k < 5; ++k) at(k < 2 ? k - 2 : W + k - 2) = pad[k];
