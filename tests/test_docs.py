@@ -44,3 +44,8 @@ def test_bench_scaling_section(tmp_path, capsys):
         return
     assert _bench.plot_scaling(rows, str(tmp_path / "s.png"))
     assert (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_every_public_function_has_an_example():
+    missing = [n for n in pyramidkit.__all__ if ">>>" not in (getattr(pyramidkit, n).__doc__ or "")]
+    assert not missing, f"no docstring example: {missing}"

@@ -117,3 +117,36 @@ def test_fuzz_arguments(op, data):
         pass
     except MemoryError:  # a valid request for an output too large for this machine
         pass
+
+
+# ---------------------------------------------------------------- out= arguments
+
+OUT_OPS = {
+    "pyr_down": (lambda a, out: pk.pyr_down(a, out=out), IMG),
+    "pyr_up": (lambda a, out: pk.pyr_up(a, out=out), IMG),
+    "gaussian_blur": (lambda a, out: pk.gaussian_blur(a, 1.2, out=out), IMG),
+    "resize": (lambda a, out: pk.resize(a, (6, 7), out=out), IMG),
+    "max_unpool2d": (lambda a, out: pk.max_unpool2d(a, np.zeros(a.shape, np.int64), 1, out=out), MAP),
+    "pyramid_pool": (lambda a, out: pk.pyramid_pool(a, bins=(1, 2), out=out), MAP),
+}
+
+
+@pytest.mark.parametrize("op", list(OUT_OPS), ids=str)
+def test_bad_out_arrays(op):
+    call, a = OUT_OPS[op]
+    good = call(a, None)
+    assert call(a, np.empty_like(good)) is not None
+    wrong_dtype = np.float64 if good.dtype != np.float64 else np.float32
+    with pytest.raises(TypeError, match="out"):
+        call(a, np.empty(good.shape, wrong_dtype))
+    with pytest.raises(ValueError, match="out"):
+        call(a, np.empty(good.shape[:-1] + (good.shape[-1] + 1,), good.dtype))
+    ro = np.empty_like(good)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="out"):
+        call(a, ro)
+    with pytest.raises(TypeError, match="out"):
+        call(a, good.tolist())
+    if good.shape == a.shape:  # the input itself as out: overlapping
+        with pytest.raises(ValueError, match="overlap"):
+            call(a, a)

@@ -152,3 +152,52 @@ def test_property_resize(h, w, oh, ow, cn, mode, coords, antialias, dtype, seed)
     x = (rng.integers(0, 256, (h, w, cn)) if dtype == np.uint8 else rng.standard_normal((h, w, cn))).astype(dtype)
     kw = dict(mode=mode, coordinates=coords, antialias=antialias)
     assert pk.resize(x, (oh, ow), **kw).tobytes() == ref.resize(x, (oh, ow), **kw).tobytes()
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(h=st.integers(1, 30), w=st.integers(1, 30), cn=st.integers(1, 4), sy=st.floats(0.3, 4.0),
+       sx=st.floats(0.3, 4.0), border=st.sampled_from(["reflect101", "reflect", "replicate", "wrap", "constant"]),
+       dtype=st.sampled_from([np.uint8, np.uint16, np.int16, np.float16, np.float32, np.float64]),
+       seed=st.integers(0, 2**16))
+def test_property_gaussian_blur(h, w, cn, sy, sx, border, dtype, seed):
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "ui" else None
+    x = (rng.integers(info.min, info.max, (h, w, cn), endpoint=True) if info else
+         rng.standard_normal((h, w, cn)) * 50).astype(dtype)
+    ours, theirs = pk.gaussian_blur(x, (sy, sx), border=border), ref.gaussian_blur(x, (sy, sx), border=border)
+    if info is not None:
+        np.testing.assert_array_equal(ours, theirs)
+    else:
+        scale = max(1.0, float(np.abs(x.astype(np.float64)).max()))
+        tol = (np.finfo(np.float32).eps if dtype != np.float64 else np.finfo(np.float64).eps) * 16 * scale
+        np.testing.assert_allclose(ours.astype(np.float64), theirs.astype(np.float64), rtol=0,
+                                   atol=tol + (float(np.finfo(np.float16).eps) * scale if dtype == np.float16 else 0))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(n=st.integers(1, 2), c=st.integers(1, 6), h=st.integers(1, 20), w=st.integers(1, 20),
+       oh=st.integers(1, 30), ow=st.integers(1, 30), mode=st.sampled_from(["bilinear", "nearest", "nearest-exact"]),
+       ac=st.booleans(), aa=st.booleans(), seed=st.integers(0, 2**16))
+def test_property_interpolate(n, c, h, w, oh, ow, mode, ac, aa, seed):
+    x = np.random.default_rng(seed).standard_normal((n, c, h, w)).astype(np.float32)
+    kw = dict(mode=mode, align_corners=ac if mode == "bilinear" else None, antialias=aa and mode == "bilinear")
+    assert pk.interpolate(x, (oh, ow), **kw).tobytes() == ref.interpolate(x, (oh, ow), **kw).tobytes()
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(n=st.integers(1, 2), c=st.integers(1, 5), h=st.integers(2, 16), w=st.integers(2, 16), k=st.integers(1, 3),
+       levels=st.lists(st.integers(1, 5), min_size=1, max_size=3), mode=st.sampled_from(["max", "avg"]),
+       seed=st.integers(0, 2**16))
+def test_property_unpool_spp_psp(n, c, h, w, k, levels, mode, seed):
+    x = np.random.default_rng(seed).standard_normal((n, c, h, w)).astype(np.float32)
+    if h >= k and w >= k:
+        o, i = pk.max_pool2d(x, k, return_indices=True)
+        size = (h, w)
+        try:
+            expected = ref.max_unpool2d(o, i, k, output_size=size)
+        except ValueError:
+            expected = None
+        if expected is not None:
+            np.testing.assert_array_equal(pk.max_unpool2d(o, i, k, output_size=size), expected)
+    np.testing.assert_array_equal(pk.spatial_pyramid_pool(x, levels, mode), ref.spatial_pyramid_pool(x, levels, mode))
+    np.testing.assert_allclose(pk.pyramid_pool(x, levels, mode), ref.pyramid_pool(x, levels, mode), rtol=0, atol=1e-6)

@@ -29,7 +29,12 @@ def _check_threads(n: object) -> int:
 
 
 def get_num_threads() -> int:
-    """Threads the next call will use (the `num_threads` context, else the process default)."""
+    """Threads the next call will use (the `num_threads` context, else the process default).
+
+    >>> import pyramidkit as pk
+    >>> pk.get_num_threads() >= 1
+    True
+    """
     n = _local_threads.get()
     return _default_threads if n is None else n
 
@@ -39,6 +44,12 @@ def set_num_threads(n: int) -> None:
 
     The initial default is $PYRAMIDKIT_NUM_THREADS, else $OMP_NUM_THREADS, else the number
     of CPUs. Results are bit-identical for any thread count.
+
+    >>> import pyramidkit as pk
+    >>> before = pk.get_num_threads()
+    >>> pk.set_num_threads(1); pk.get_num_threads()
+    1
+    >>> pk.set_num_threads(before)
     """
     global _default_threads
     _default_threads = _check_threads(n)
@@ -61,7 +72,13 @@ def num_threads(n: int) -> Iterator[None]:
 
 
 def simd_levels() -> dict:
-    """Compiled, supported (compiled and runnable here) and active SIMD levels."""
+    """Compiled, supported (compiled and runnable here) and active SIMD levels.
+
+    >>> import pyramidkit as pk
+    >>> levels = pk.simd_levels()
+    >>> sorted(levels), levels["active"] in levels["supported"]
+    (['active', 'compiled', 'supported'], True)
+    """
     return {"compiled": list(_core.compiled_isas()), "supported": list(_core.supported_isas()),
             "active": _core.active_isa()}
 
@@ -71,7 +88,15 @@ def set_max_simd(level: str) -> str:
 
     The active level becomes the best one this CPU supports at or below the cap; the
     PYRAMIDKIT_MAX_ISA environment variable sets the same cap at import. All levels give
-    bit-identical results; the cap exists for testing and for reproducing a slower CPU.
+    bit-identical results (conv_transpose2d: see the README); the cap exists for testing
+    and for reproducing a slower CPU.
+
+    >>> import pyramidkit as pk
+    >>> best = pk.simd_levels()["supported"][-1]
+    >>> pk.set_max_simd("baseline")
+    'baseline'
+    >>> pk.set_max_simd(best) == best
+    True
     """
     if not isinstance(level, str):
         raise TypeError(f"level: expected a string, got {type(level).__name__}")
@@ -81,7 +106,13 @@ def set_max_simd(level: str) -> str:
 
 @contextlib.contextmanager
 def max_simd(level: str) -> Iterator[str]:
-    """Temporarily cap the SIMD level (process-wide; meant for tests and benchmarks)."""
+    """Temporarily cap the SIMD level (process-wide; meant for tests and benchmarks).
+
+    >>> import pyramidkit as pk
+    >>> with pk.max_simd("baseline"):
+    ...     pk.simd_levels()["active"]
+    'baseline'
+    """
     previous = _core.active_isa()
     try:
         yield set_max_simd(level)
@@ -90,7 +121,13 @@ def max_simd(level: str) -> Iterator[str]:
 
 
 def config() -> dict:
-    """The build and run-time configuration as a dict (see show_config)."""
+    """The build and run-time configuration as a dict (see show_config).
+
+    >>> import pyramidkit as pk
+    >>> c = pk.config()
+    >>> c["num_threads"] == pk.get_num_threads(), "simd" in c
+    (True, True)
+    """
     import numpy as np
 
     from . import __version__
@@ -108,7 +145,12 @@ def config() -> dict:
 
 
 def show_config() -> None:
-    """Print compiled / supported / active SIMD levels, OpenMP and threads."""
+    """Print compiled / supported / active SIMD levels, OpenMP and threads.
+
+    >>> import pyramidkit as pk
+    >>> pk.show_config()  # doctest: +ELLIPSIS
+    pyramidkit ...
+    """
     c = config()
     s = c["simd"]
     print(f"pyramidkit {c['version']}")

@@ -15,7 +15,13 @@ __all__ = ["dog_pyramid", "DogPyramid"]
 
 
 class DogPyramid(NamedTuple):
-    """Result of :func:`dog_pyramid`; one entry per octave in ``gaussians`` and ``dogs``."""
+    """Result of :func:`dog_pyramid`; one entry per octave in ``gaussians`` and ``dogs``.
+
+    >>> import numpy as np, pyramidkit as pk
+    >>> p = pk.dog_pyramid(np.zeros((32, 32), np.uint8), octaves=2)
+    >>> len(p.gaussians), p.dogs[0].shape, p.sigmas.shape
+    (2, (5, 32, 32), (6,))
+    """
     gaussians: List[np.ndarray]  # (scales + 3, *octave image shape)
     dogs: List[np.ndarray]       # (scales + 2, *octave image shape): gaussians[o][i+1] - gaussians[o][i]
     sigmas: np.ndarray           # (scales + 3,): blur of Gaussian i in its octave's pixels, sigma * 2**(i/scales)
