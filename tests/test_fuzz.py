@@ -51,7 +51,7 @@ BAD = {
 @pytest.mark.parametrize("op", list(OPS), ids=str)
 def test_bad_array_arguments(op, bad):
     call, _ = OPS[op]
-    with pytest.raises((TypeError, ValueError)):
+    with pytest.raises((TypeError, ValueError), match=r"^(img|input): "):  # the message names the argument
         call(BAD[bad])
 
 

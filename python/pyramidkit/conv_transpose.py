@@ -41,8 +41,8 @@ def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, paddi
     if w.dtype != x.dtype:
         raise TypeError(f"weight: dtype {w.dtype} differs from the input's {x.dtype}")
     if x.ndim not in (3, 4):
-        raise ValueError("Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of "
-                         f"size: {list(x.shape)}")
+        raise ValueError("input: expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input "
+                         f"of size: {list(x.shape)}")
     if w.ndim != 4:
         raise ValueError(f"weight: expected a 4-D (C_in, C_out/groups, kH, kW) array, got shape {w.shape}")
     unbatched = x.ndim == 3
