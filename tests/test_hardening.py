@@ -201,3 +201,14 @@ def test_property_unpool_spp_psp(n, c, h, w, k, levels, mode, seed):
             np.testing.assert_array_equal(pk.max_unpool2d(o, i, k, output_size=size), expected)
     np.testing.assert_array_equal(pk.spatial_pyramid_pool(x, levels, mode), ref.spatial_pyramid_pool(x, levels, mode))
     np.testing.assert_allclose(pk.pyramid_pool(x, levels, mode), ref.pyramid_pool(x, levels, mode), rtol=0, atol=1e-6)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(h=st.integers(8, 40), w=st.integers(8, 40), scales=st.integers(1, 4), sigma=st.floats(0.8, 2.0),
+       upsample=st.booleans(), seed=st.integers(0, 2**16))
+def test_property_dog_pyramid(h, w, scales, sigma, upsample, seed):
+    x = np.random.default_rng(seed).integers(0, 256, (h, w), dtype=np.uint8)
+    ours = pk.dog_pyramid(x, scales=scales, sigma=sigma, upsample=upsample, octaves=2)
+    theirs = ref.dog_pyramid(x, scales=scales, sigma=sigma, upsample=upsample, octaves=2)
+    for a, b in zip(ours.dogs + ours.gaussians, theirs.dogs + theirs.gaussians):
+        np.testing.assert_array_equal(a, b)
