@@ -51,40 +51,14 @@ inline typename S::V sum5(const typename S::V* v) {
 // For uint8 the split is free (low and high byte of a 16-bit lane) and everything stays
 // in 16-bit lanes: the largest sum is 255 * 256 + 128.
 // te and to are valid from index -1; padmap maps virtual columns -2, -1, W .. W+2.
+
+// Borders and the horizontal decimation of one row's split vertical sums.
 template <class T>
-void down_row_cn1(const typename Traits<T>::I* const* r, typename Traits<T>::A* __restrict te,
-                  typename Traits<T>::A* __restrict to, typename Traits<T>::I* __restrict out, int64_t W, int64_t dw,
-                  const int64_t* padmap, typename Traits<T>::A cpad) {
+void down_finish_cn1(typename Traits<T>::A* __restrict te, typename Traits<T>::A* __restrict to,
+                     typename Traits<T>::I* __restrict out, int64_t W, int64_t dw, const int64_t* padmap,
+                     typename Traits<T>::A cpad) {
     using I = typename Traits<T>::I;
     using A = typename Traits<T>::A;
-    int64_t j = 0;
-    if constexpr (simd::kSimd && std::is_same_v<I, uint8_t>) {
-        using S = simd::U16;
-        for (; j + 2 * S::N <= W; j += 2 * S::N) {
-            typename S::V e[5], o[5];
-            for (int k = 0; k < 5; ++k) S::split_u8(r[k] + j, e[k], o[k]);
-            S::store(te + j / 2, sum5<S>(e));
-            S::store(to + j / 2, sum5<S>(o));
-        }
-    } else if constexpr (simd::kSimd) {
-        using S = simd::F32;
-        for (; j + 2 * S::N <= W; j += 2 * S::N) {
-            typename S::V a[5], b[5], e, o;
-            for (int k = 0; k < 5; ++k) {
-                a[k] = S::load(r[k] + j);
-                b[k] = S::load(r[k] + j + S::N);
-            }
-            S::unzip(sum5<S>(a), sum5<S>(b), e, o);
-            S::store(te + j / 2, e);
-            S::store(to + j / 2, o);
-        }
-    }
-    for (; j < W; ++j) {
-        const A v = A(((r[0][j] + r[4][j]) + (r[1][j] + r[3][j]) * 4) + r[2][j] * 6);
-        if (j & 1) to[j >> 1] = v;
-        else te[j >> 1] = v;
-    }
-
     // (Plain branches: GCC 12 with ASan miscompiled the `(v & 1 ? to : te)[v >> 1]` form.)
     auto at = [&](int64_t v) -> A& {  // v >> 1 floors: -2, -1 -> -1
         if (v & 1) return to[v >> 1];
@@ -115,6 +89,64 @@ void down_row_cn1(const typename Traits<T>::I* const* r, typename Traits<T>::A* 
     for (; x < dw; ++x) out[x] = Traits<T>::down(A(((te[x - 1] + te[x + 1]) + (to[x - 1] + to[x]) * 4) + te[x] * 6));
 }
 
+// Vertical sums of rows r[0..4] (and, with R2, of r[2..6] into te1 / to1: two output rows
+// from seven source rows, each loaded once), split into even and odd columns.
+template <class T, bool R2>
+void down_vertical_cn1(const typename Traits<T>::I* const* r, int64_t W, typename Traits<T>::A* __restrict te,
+                       typename Traits<T>::A* __restrict to, typename Traits<T>::A* __restrict te1,
+                       typename Traits<T>::A* __restrict to1) {
+    using I = typename Traits<T>::I;
+    using A = typename Traits<T>::A;
+    constexpr int NR = R2 ? 7 : 5;
+    int64_t j = 0;
+    if constexpr (simd::kSimd && std::is_same_v<I, uint8_t>) {
+        using S = simd::U16;
+        for (; j + 2 * S::N <= W; j += 2 * S::N) {
+            typename S::V e[NR], o[NR];
+            for (int k = 0; k < NR; ++k) S::split_u8(r[k] + j, e[k], o[k]);
+            S::store(te + j / 2, sum5<S>(e));
+            S::store(to + j / 2, sum5<S>(o));
+            if constexpr (R2) {
+                S::store(te1 + j / 2, sum5<S>(e + 2));
+                S::store(to1 + j / 2, sum5<S>(o + 2));
+            }
+        }
+    } else if constexpr (simd::kSimd) {
+        using S = simd::F32;
+        for (; j + 2 * S::N <= W; j += 2 * S::N) {
+            typename S::V a[NR], b[NR], e, o;
+            for (int k = 0; k < NR; ++k) {
+                a[k] = S::load(r[k] + j);
+                b[k] = S::load(r[k] + j + S::N);
+            }
+            S::unzip(sum5<S>(a), sum5<S>(b), e, o);
+            S::store(te + j / 2, e);
+            S::store(to + j / 2, o);
+            if constexpr (R2) {
+                S::unzip(sum5<S>(a + 2), sum5<S>(b + 2), e, o);
+                S::store(te1 + j / 2, e);
+                S::store(to1 + j / 2, o);
+            }
+        }
+    }
+    for (; j < W; ++j) {
+        for (int row = 0; row < (R2 ? 2 : 1); ++row) {
+            const I* const* q = r + 2 * row;
+            const A v = A(((q[0][j] + q[4][j]) + (q[1][j] + q[3][j]) * 4) + q[2][j] * 6);
+            // (Plain branches: GCC 12 with ASan miscompiled the `(j & 1 ? to : te)[j >> 1]` form.)
+            if (j & 1) (row ? to1 : to)[j >> 1] = v;
+            else (row ? te1 : te)[j >> 1] = v;
+        }
+    }
+}
+
+template <class T>
+void down_row_cn1(const typename Traits<T>::I* const* r, typename Traits<T>::A* __restrict te,
+                  typename Traits<T>::A* __restrict to, typename Traits<T>::I* __restrict out, int64_t W, int64_t dw,
+                  const int64_t* padmap, typename Traits<T>::A cpad) {
+    down_vertical_cn1<T, false>(r, W, te, to, nullptr, nullptr);
+    down_finish_cn1<T>(te, to, out, W, dw, padmap, cpad);
+}
 // Interleaved channels (2 <= CN <= 4): filter at full resolution, where every tap is a
 // contiguous load at a constant offset, then keep the even pixels. Twice the arithmetic
 // of a direct decimation but all of it vectorised; the direct version would gather.
@@ -161,7 +193,7 @@ class DownRows {
     I cval_;
     int64_t padmap_[5];  // virtual columns -2, -1 and W .. W+2 (2*dw <= W+2 by the size rule)
     std::vector<I> constrow_;
-    Scratch<A> t_, te_, to_;
+    Scratch<A> t_, te_, to_, te1_, to1_;
     Scratch<I> conv_[5];  // float16 rows converted to float32
     Scratch<I> f_;
 
@@ -170,6 +202,28 @@ public:
         : W_(W), cn_(cn), dw_(dw), cval_(I(border.value)),
           constrow_(border.type == Border::constant ? (size_t)(W * cn) : 0, I(border.value)) {
         for (int k = 0; k < 5; ++k) padmap_[k] = border_index(k < 2 ? k - 2 : W + (k - 2), W, border.type);
+    }
+
+    // Two rows (uint8 / float32, one channel): drow0 from src[0..4], drow1 from src[2..6],
+    // seven source rows inside the image, each read once.
+    static constexpr bool kPairs = kRowCn1 && std::is_same_v<T, I>;
+    bool pairs() const { return kPairs && cn_ == 1; }
+    void run2(const T* const* src, T* drow0, T* drow1, RowSink<T>& sink) {
+        if constexpr (kPairs) {
+            const int64_t W = W_, dw = dw_;
+            I* out0 = sink.row(drow0, dw);
+            A* te = te_.get(W / 2 + 4) + 1;
+            A* to = to_.get(W / 2 + 4) + 1;
+            A* te1 = te1_.get(W / 2 + 4) + 1;
+            A* to1 = to1_.get(W / 2 + 4) + 1;
+            down_vertical_cn1<T, true>((const I* const*)src, W, te, to, te1, to1);
+            const A cpad = A(cval_ * 16);
+            down_finish_cn1<T>(te, to, out0, W, dw, padmap_, cpad);
+            sink.finish(drow0, out0, dw);
+            I* out1 = sink.row(drow1, dw);
+            down_finish_cn1<T>(te1, to1, out1, W, dw, padmap_, cpad);
+            sink.finish(drow1, out1, dw);
+        }
     }
 
     // Output row drow from source rows src[0..4] (nullptr: a constant-border row).
@@ -216,6 +270,13 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
         RowSink<T> sink(dst);
         for (int64_t item = begin; item < end; ++item) {
             const int64_t p = item / dh, y = item % dh;
+            if (down.pairs() && item + 1 < end && y + 1 < dh && 2 * y - 2 >= 0 && 2 * y + 4 < H) {
+                const T* rows7[7];  // rows 2y-2 .. 2y+4, no border involved
+                for (int k = 0; k < 7; ++k) rows7[k] = (const T*)(src.plane(p) + (2 * y - 2 + k) * src.sh);
+                down.run2(rows7, (T*)(dst.plane(p) + y * dst.sh), (T*)(dst.plane(p) + (y + 1) * dst.sh), sink);
+                ++item;
+                continue;
+            }
             const T* rows[5];
             for (int k = 0; k < 5; ++k) {
                 int64_t sy = down_source_row(y, k, H, border.type);
