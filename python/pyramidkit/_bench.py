@@ -210,7 +210,40 @@ def _workloads(quick: bool, cv2, torch=None) -> List[Workload]:
                              lambda a, b, scale=scale: _close(a, b.numpy(), scale, ulps=16), None, peer_name="torch"))
     work += _pool_workloads(pk, rng, quick, torch)
     work += _other_peer_workloads(pk, rng, quick, gray32, rgb8)
+    work += _kornia_workloads(pk, rng, quick, gray32, torch)
     return work
+
+
+def _kornia_workloads(pk, rng, quick: bool, gray32: np.ndarray, torch) -> List[Workload]:
+    """kornia (torch tensors, torch's threads) where it computes the same thing: its
+    gaussian_blur2d with OpenCV's float kernel size and reflect-101 border, and its resize
+    (torch's interpolate). Not timed: kornia's pyrdown / pyrup (blur plus a bilinear
+    resize: another operation than cv2.pyrDown / pyrUp). kornia needs torch, so it is
+    never in the extras: install it yourself to see these rows."""
+    kornia = None
+    if torch is not None:
+        try:
+            import kornia  # type: ignore
+        except ImportError:
+            kornia = None
+    tgray = torch.from_numpy(gray32)[None, None] if kornia is not None else None
+    ksize = int(round(2.0 * 4 * 2 + 1)) | 1  # OpenCV's rule for float images, sigma 2
+    blur_out = np.empty_like(gray32)
+    fmap = rng.random((1, 64, 128 // (4 if quick else 1), 128 // (4 if quick else 1)), dtype=np.float32)
+    tmap = torch.from_numpy(fmap) if kornia is not None else None
+    size = (2 * fmap.shape[2], 2 * fmap.shape[3])
+    return [
+        Workload("gaussian_blur", f"{'x'.join(map(str, gray32.shape))} float32, sigma 2",
+                 lambda: pk.gaussian_blur(gray32, 2.0, out=blur_out),
+                 (lambda: kornia.filters.gaussian_blur2d(tgray, (ksize, ksize), (2.0, 2.0), border_type="reflect"))
+                 if kornia is not None else None,
+                 lambda a, b: _close(a, b.numpy(), 1.0, ulps=1e-5 / 2 ** -23), 2 * gray32.nbytes, peer_name="kornia"),
+        Workload("interpolate", f"{'x'.join(map(str, fmap.shape))} float32 NCHW x2 bilinear",
+                 lambda: pk.interpolate(fmap, size=size),
+                 (lambda: kornia.geometry.transform.resize(tmap, size, interpolation="bilinear", align_corners=False))
+                 if kornia is not None else None,
+                 lambda a, b: _close(a, b.numpy(), 1.0, ulps=1e-5 / 2 ** -23), None, peer_name="kornia"),
+    ]
 
 
 def _other_peer_workloads(pk, rng, quick: bool, gray32: np.ndarray, rgb8: np.ndarray) -> List[Workload]:

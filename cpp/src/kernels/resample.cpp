@@ -149,7 +149,8 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
     // Two taps in float: per-element tables for the gather path (AVX2 / AVX-512).
     constexpr bool kGather = simd::kHasGather && std::is_same_v<C, float> && !std::is_same_v<T, uint16_t> &&
                              !std::is_same_v<T, int16_t>;
-    const bool gather = kGather && kx == 2;
+    // Many channels: horizontal_fixed runs along contiguous channels, better than element gathers.
+    const bool gather = kGather && kx == 2 && cn <= 4;
     std::vector<int32_t> gi0, gi1;
     std::vector<float> gw0, gw1;
     std::vector<int64_t> gbase;
