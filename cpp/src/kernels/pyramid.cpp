@@ -59,7 +59,7 @@ void down_finish_cn1(typename Traits<T>::A* __restrict te, typename Traits<T>::A
                      typename Traits<T>::A cpad) {
     using I = typename Traits<T>::I;
     using A = typename Traits<T>::A;
-    // (Plain branches: GCC 12 with ASan miscompiled the `(v & 1 ? to : te)[v >> 1]` form.)
+    // (Plain branches, see down_vertical_cn1.)
     auto at = [&](int64_t v) -> A& {  // v >> 1 floors: -2, -1 -> -1
         if (v & 1) return to[v >> 1];
         return te[v >> 1];
@@ -129,14 +129,15 @@ void down_vertical_cn1(const typename Traits<T>::I* const* r, int64_t W, typenam
             }
         }
     }
+    // Plain branches and named pointers: GCC 12 with ASan miscompiled stores through
+    // `(c ? p : q)[i]` here (a garbage upper half in the index).
+    auto put = [](A* e, A* o, int64_t i, A v) {
+        if (i & 1) o[i >> 1] = v;
+        else e[i >> 1] = v;
+    };
     for (; j < W; ++j) {
-        for (int row = 0; row < (R2 ? 2 : 1); ++row) {
-            const I* const* q = r + 2 * row;
-            const A v = A(((q[0][j] + q[4][j]) + (q[1][j] + q[3][j]) * 4) + q[2][j] * 6);
-            // (Plain branches: GCC 12 with ASan miscompiled the `(j & 1 ? to : te)[j >> 1]` form.)
-            if (j & 1) (row ? to1 : to)[j >> 1] = v;
-            else (row ? te1 : te)[j >> 1] = v;
-        }
+        put(te, to, j, A(((r[0][j] + r[4][j]) + (r[1][j] + r[3][j]) * 4) + r[2][j] * 6));
+        if constexpr (R2) put(te1, to1, j, A(((r[2][j] + r[6][j]) + (r[3][j] + r[5][j]) * 4) + r[4][j] * 6));
     }
 }
 
