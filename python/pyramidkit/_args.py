@@ -125,6 +125,13 @@ def run_into(call: Any, a: np.ndarray, layout: str, out_shape: Tuple[int, ...], 
     return res
 
 
+def channels_last(a: np.ndarray) -> bool:
+    """Whether a 4-D NCHW array has channels-last memory (the NumPy view of a torch
+    channels_last tensor): its NHWC transpose is C-contiguous. Such arrays are read in
+    place as NHWC and answered in the same memory format."""
+    return a.ndim == 4 and a.shape[1] > 1 and a.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
 def down_size(h: int, w: int) -> Tuple[int, int]:
     """pyr_down's default output size (and every pyramid level's size)."""
     return (h + 1) // 2, (w + 1) // 2

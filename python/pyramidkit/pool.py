@@ -17,8 +17,8 @@ from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _core
-from ._args import as_array, check_dtype, check_size, int_pair, kernel_input, pixels_contiguous, plane_view, \
-    prepare_out, resolve_layout, spatial_shape, with_spatial
+from ._args import (as_array, channels_last, check_dtype, check_size, int_pair, kernel_input, pixels_contiguous,
+                    plane_view, prepare_out, resolve_layout, spatial_shape, with_spatial)
 from ._config import get_num_threads
 from .resample import interpolate_taps
 
@@ -174,7 +174,7 @@ def adaptive_plan(input: Any, output_size: Any, avg: bool, layout: Optional[str]
 def _channels_last(plan: PoolPlan) -> Tuple[np.ndarray, str, bool]:
     """Work on NHWC when an NCHW array has channels-last memory (read in place)."""
     a = plan.a
-    if plan.layout == "NCHW" and a.shape[1] > 1 and a.transpose(0, 2, 3, 1).flags.c_contiguous:
+    if plan.layout == "NCHW" and channels_last(a):
         return a.transpose(0, 2, 3, 1), "NHWC", True
     return a, plan.layout, False
 

@@ -10,7 +10,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._args import as_array, check_dtype, image_arg, run_into, spatial_shape, with_spatial
+from ._args import as_array, channels_last, check_dtype, image_arg, run_into, spatial_shape, with_spatial
 from ._config import get_num_threads
 
 __all__ = ["resize", "interpolate", "axis_taps", "resize_taps", "interpolate_taps"]
@@ -246,7 +246,7 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     """
     a = check_dtype(as_array(input, "input"), "input", RESIZE_DTYPES)
     (oh, ow), ty, tx = interpolate_taps(a, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
-    if a.shape[1] > 1 and a.transpose(0, 2, 3, 1).flags.c_contiguous:  # channels-last memory
+    if channels_last(a):
         res = _run(a.transpose(0, 2, 3, 1), "NHWC", (oh, ow), ty, tx, None)
         return res.transpose(0, 3, 1, 2)
     return _run(a, "NCHW", (oh, ow), ty, tx, None)

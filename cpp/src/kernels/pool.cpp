@@ -172,6 +172,13 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                     for (int64_t b = 0; b < std::min<int64_t>(W * cn * (int64_t)sizeof(T), 16384); b += 64)
                         __builtin_prefetch(r + b, 0, 3);
                 }
+            // The scalar definition `one(x, c)` for the columns no vector path did ([vb, ve) did).
+            auto scalar_outside = [&](int64_t vb, int64_t ve, const auto& one) {
+                for (int64_t x = 0; x < std::min(vb, dw); ++x)
+                    for (int64_t c = 0; c < cn; ++c) one(x, c);
+                for (int64_t x = std::max(ve, vb); x < dw; ++x)
+                    for (int64_t c = 0; c < cn; ++c) one(x, c);
+            };
             if (avg) {
                 // Sum order: the window's rows first (acc, per input column), then its
                 // columns: out = (acc[w0] + acc[w1] + ...) / divisor.
@@ -209,10 +216,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                         ve = inner.hi;
                     }
                 }
-                for (int64_t x = 0; x < std::min(vb, dw); ++x)
-                    for (int64_t c = 0; c < cn; ++c) scalar_avg(x, c);
-                for (int64_t x = std::max<int64_t>(ve, vb); x < dw; ++x)
-                    for (int64_t c = 0; c < cn; ++c) scalar_avg(x, c);
+                scalar_outside(vb, ve, scalar_avg);
             } else {
                 // The definition: taps in row-major order, torch's maximum and index rule.
                 auto scalar_max = [&](int64_t x, int64_t c) {
@@ -272,10 +276,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                         ve = inner.hi;
                     }
                 }
-                for (int64_t x = 0; x < std::min(vb, dw); ++x)
-                    for (int64_t c = 0; c < cn; ++c) scalar_max(x, c);
-                for (int64_t x = std::max<int64_t>(ve, vb); x < dw; ++x)
-                    for (int64_t c = 0; c < cn; ++c) scalar_max(x, c);
+                scalar_outside(vb, ve, scalar_max);
             }
             if constexpr (!std::is_same_v<T, C>) store_rounded<T, C>(o, (T*)(dst.plane(p) + oy * dst.sh), rowlen);
         }
