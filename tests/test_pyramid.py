@@ -169,3 +169,17 @@ def test_large_outputs_streaming_path(dtype):
     big_down = pk.pyr_down(down_src)
     assert big_down.nbytes >= 32 << 20
     np.testing.assert_array_equal(big_down[30:40], pk.pyr_down(down_src[56:84])[2:12])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float16, np.float32], ids=lambda d: np.dtype(d).name)
+def test_pyr_down_fused_rows_every_width(dtype, isa):
+    # Single-channel rows: the fused pass writes the middle of a row from registers and
+    # leaves the first vector and the last two to the border code; every width from one
+    # vector to several, each dst width, each border, paired rows and single ones.
+    rng = np.random.default_rng(11)
+    for w in list(range(60, 200, 7)) + [1024, 1025, 1087, 2113]:
+        a = random_array(rng, (13, w), dtype)
+        for border in BORDERS:
+            for dst_w in sorted({(w + 1) // 2, w // 2, (w + 2) // 2} - {0}):
+                kw = dict(border=border, value=-3, dst_size=(7, dst_w))
+                assert_close(pk.pyr_down(a, **kw), ref.pyr_down(a, **kw), dtype, a)

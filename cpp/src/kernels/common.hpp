@@ -185,7 +185,7 @@ class RowSink {
     using I = typename Traits<T>::I;
     static constexpr bool kHalf = std::is_same_v<T, half_t>;
     bool stream_;
-    std::vector<I> buf_;
+    std::vector<I> buf_[2];
 
 public:
     // allow_stream = false for rows that are read again soon (pyramid levels). Fresh
@@ -197,10 +197,12 @@ public:
     ~RowSink() {
         if (stream_) stream_fence();
     }
-    I* row(T* drow, int64_t n) {
+    // slot: 0 or 1, for a kernel that has two staged rows at once.
+    I* row(T* drow, int64_t n, int slot = 0) {
         if (!kHalf && !stream_) return (I*)drow;
-        if ((int64_t)buf_.size() < n) buf_.resize((size_t)n);
-        return buf_.data();
+        std::vector<I>& b = buf_[slot];
+        if ((int64_t)b.size() < n) b.resize((size_t)n);
+        return b.data();
     }
     void finish(T* drow, const I* out, int64_t n) {
         if constexpr (kHalf) float_to_half_row(out, drow, n);

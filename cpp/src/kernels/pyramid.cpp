@@ -53,22 +53,27 @@ inline typename S::V sum5(const typename S::V* v) {
 // te and to are valid from index -1; padmap maps virtual columns -2, -1, W .. W+2.
 
 // Borders and the horizontal decimation of one row's split vertical sums.
-template <class T>
-void down_finish_cn1(typename Traits<T>::A* __restrict te, typename Traits<T>::A* __restrict to,
-                     typename Traits<T>::I* __restrict out, int64_t W, int64_t dw, const int64_t* padmap,
-                     typename Traits<T>::A cpad) {
-    using I = typename Traits<T>::I;
-    using A = typename Traits<T>::A;
+// Border columns of the split sums: pads k0 .. k1-1 of virtual columns -2, -1, W .. W+2.
+template <class A>
+void down_pads_cn1(A* __restrict te, A* __restrict to, int64_t W, const int64_t* padmap, A cpad, int k0, int k1) {
     // (Plain branches, see down_vertical_cn1.)
     auto at = [&](int64_t v) -> A& {  // v >> 1 floors: -2, -1 -> -1
         if (v & 1) return to[v >> 1];
         return te[v >> 1];
     };
     A pad[5];
-    for (int k = 0; k < 5; ++k) pad[k] = padmap[k] < 0 ? cpad : at(padmap[k]);
-    for (int k = 0; k < 5; ++k) at(k < 2 ? k - 2 : W + k - 2) = pad[k];
+    for (int k = k0; k < k1; ++k) pad[k] = padmap[k] < 0 ? cpad : at(padmap[k]);
+    for (int k = k0; k < k1; ++k) at(k < 2 ? k - 2 : W + k - 2) = pad[k];
+}
 
-    int64_t x = 0;
+// Outputs x0 .. x1-1 from split sums valid on te[x0-1 .. x1], to[x0-1 .. x1-1].
+template <class T>
+void down_finish_cn1(const typename Traits<T>::A* __restrict te, const typename Traits<T>::A* __restrict to,
+                     typename Traits<T>::I* __restrict out, int64_t x0, int64_t x1) {
+    using I = typename Traits<T>::I;
+    using A = typename Traits<T>::A;
+    const int64_t dw = x1;
+    int64_t x = x0;
     if constexpr (simd::kSimd && std::is_same_v<I, uint8_t>) {
         using S = simd::U16;
         auto one = [&](int64_t x0) {
@@ -89,43 +94,70 @@ void down_finish_cn1(typename Traits<T>::A* __restrict te, typename Traits<T>::A
     for (; x < dw; ++x) out[x] = Traits<T>::down(A(((te[x - 1] + te[x + 1]) + (to[x - 1] + to[x]) * 4) + te[x] * 6));
 }
 
-// Vertical sums of rows r[0..4] (and, with R2, of r[2..6] into te1 / to1: two output rows
-// from seven source rows, each loaded once), split into even and odd columns.
+// Vertical sums of rows r[0..4] (and, with R2, of r[2..6]: two output rows from seven
+// source rows, each loaded once), split into even and odd columns, and the horizontal
+// pass done in registers on the way: block k of N outputs (2N source columns) needs the
+// sums of blocks k-1 and k+1 one lane away, so it is written one block late from the
+// three blocks held in registers, and the split sums never go back through memory.
+// Only the first block and the blocks from the second-last on (whose neighbours include
+// border columns) are stored to te / to and left to down_finish_cn1, after the borders
+// are known. Returns the outputs written, [N, end) (empty: {0, 0}).
 template <class T, bool R2>
-void down_vertical_cn1(const typename Traits<T>::I* const* r, int64_t W, typename Traits<T>::A* __restrict te,
+std::pair<int64_t, int64_t> down_fused_cn1(const typename Traits<T>::I* const* r, int64_t W, typename Traits<T>::A* __restrict te,
                        typename Traits<T>::A* __restrict to, typename Traits<T>::A* __restrict te1,
-                       typename Traits<T>::A* __restrict to1) {
+                       typename Traits<T>::A* __restrict to1, typename Traits<T>::I* __restrict out0,
+                       typename Traits<T>::I* __restrict out1) {
     using I = typename Traits<T>::I;
     using A = typename Traits<T>::A;
-    constexpr int NR = R2 ? 7 : 5;
-    int64_t j = 0;
-    if constexpr (simd::kSimd && std::is_same_v<I, uint8_t>) {
-        using S = simd::U16;
-        for (; j + 2 * S::N <= W; j += 2 * S::N) {
-            typename S::V e[NR], o[NR];
-            for (int k = 0; k < NR; ++k) S::split_u8(r[k] + j, e[k], o[k]);
-            S::store(te + j / 2, sum5<S>(e));
-            S::store(to + j / 2, sum5<S>(o));
-            if constexpr (R2) {
-                S::store(te1 + j / 2, sum5<S>(e + 2));
-                S::store(to1 + j / 2, sum5<S>(o + 2));
+    constexpr int NR = R2 ? 7 : 5, NO = R2 ? 2 : 1;
+    A* const ste[2] = {te, te1};
+    A* const sto[2] = {to, to1};
+    I* const out[2] = {out0, out1};
+    int64_t j = 0, begin = 0, end = 0;
+    if constexpr (simd::kSimd) {
+        constexpr bool kU8 = std::is_same_v<I, uint8_t>;
+        using S = std::conditional_t<kU8, simd::U16, simd::F32>;
+        using V = typename S::V;
+        constexpr int64_t N = S::N;
+        const int64_t blocks = W / (2 * N);
+        V e[NO], o[NO], pe[NO], po[NO], ppe[NO], ppo[NO];
+        for (int q = 0; q < NO; ++q) e[q] = o[q] = pe[q] = po[q] = ppe[q] = ppo[q] = S::set1(0);
+        for (int64_t k = 0; k < blocks; ++k, j += 2 * N) {
+            if constexpr (kU8) {
+                V ev[NR], ov[NR];
+                for (int i = 0; i < NR; ++i) S::split_u8(r[i] + j, ev[i], ov[i]);
+                for (int q = 0; q < NO; ++q) {
+                    e[q] = sum5<S>(ev + 2 * q);
+                    o[q] = sum5<S>(ov + 2 * q);
+                }
+            } else {
+                V a[NR], b[NR];
+                for (int i = 0; i < NR; ++i) {
+                    a[i] = S::load(r[i] + j);
+                    b[i] = S::load(r[i] + j + N);
+                }
+                for (int q = 0; q < NO; ++q) S::unzip(sum5<S>(a + 2 * q), sum5<S>(b + 2 * q), e[q], o[q]);
             }
-        }
-    } else if constexpr (simd::kSimd) {
-        using S = simd::F32;
-        for (; j + 2 * S::N <= W; j += 2 * S::N) {
-            typename S::V a[NR], b[NR], e, o;
-            for (int k = 0; k < NR; ++k) {
-                a[k] = S::load(r[k] + j);
-                b[k] = S::load(r[k] + j + S::N);
+            if (k < 2 || k >= blocks - 2)
+                for (int q = 0; q < NO; ++q) {
+                    S::store(ste[q] + j / 2, e[q]);
+                    S::store(sto[q] + j / 2, o[q]);
+                }
+            if (k >= 2) {
+                const int64_t x = (k - 1) * N;
+                for (int q = 0; q < NO; ++q) {
+                    V v[5] = {S::prev1(ppe[q], pe[q]), S::prev1(ppo[q], po[q]), pe[q], po[q], S::next1(pe[q], e[q])};
+                    if constexpr (kU8) S::store_u8(out[q] + x, S::template shr<8>(S::add(sum5<S>(v), S::set1(128))));
+                    else S::store(out[q] + x, S::mul(sum5<S>(v), S::set1(1.0f / 256)));
+                }
+                begin = N;
+                end = x + N;
             }
-            S::unzip(sum5<S>(a), sum5<S>(b), e, o);
-            S::store(te + j / 2, e);
-            S::store(to + j / 2, o);
-            if constexpr (R2) {
-                S::unzip(sum5<S>(a + 2), sum5<S>(b + 2), e, o);
-                S::store(te1 + j / 2, e);
-                S::store(to1 + j / 2, o);
+            for (int q = 0; q < NO; ++q) {
+                ppe[q] = pe[q];
+                ppo[q] = po[q];
+                pe[q] = e[q];
+                po[q] = o[q];
             }
         }
     }
@@ -139,15 +171,27 @@ void down_vertical_cn1(const typename Traits<T>::I* const* r, int64_t W, typenam
         put(te, to, j, A(((r[0][j] + r[4][j]) + (r[1][j] + r[3][j]) * 4) + r[2][j] * 6));
         if constexpr (R2) put(te1, to1, j, A(((r[2][j] + r[6][j]) + (r[3][j] + r[5][j]) * 4) + r[4][j] * 6));
     }
+    return {begin, end};
 }
 
-template <class T>
-void down_row_cn1(const typename Traits<T>::I* const* r, typename Traits<T>::A* __restrict te,
-                  typename Traits<T>::A* __restrict to, typename Traits<T>::I* __restrict out, int64_t W, int64_t dw,
-                  const int64_t* padmap, typename Traits<T>::A cpad) {
-    down_vertical_cn1<T, false>(r, W, te, to, nullptr, nullptr);
-    down_finish_cn1<T>(te, to, out, W, dw, padmap, cpad);
+// One (R2: two) single-channel output rows: the fused pass, then the borders and the
+// outputs it left, [0, N) and [end, dw), from the stored sums.
+template <class T, bool R2>
+void down_rows_cn1(const typename Traits<T>::I* const* r, typename Traits<T>::A* te, typename Traits<T>::A* to,
+                   typename Traits<T>::A* te1, typename Traits<T>::A* to1, typename Traits<T>::I* out0,
+                   typename Traits<T>::I* out1, int64_t W, int64_t dw, const int64_t* padmap,
+                   typename Traits<T>::A cpad) {
+    const auto [begin, end] = down_fused_cn1<T, R2>(r, W, te, to, te1, to1, out0, out1);
+    down_pads_cn1(te, to, W, padmap, cpad, 0, 5);
+    if (R2) down_pads_cn1(te1, to1, W, padmap, cpad, 0, 5);
+    down_finish_cn1<T>(te, to, out0, 0, begin);
+    down_finish_cn1<T>(te, to, out0, end, dw);
+    if (R2) {
+        down_finish_cn1<T>(te1, to1, out1, 0, begin);
+        down_finish_cn1<T>(te1, to1, out1, end, dw);
+    }
 }
+
 // Interleaved channels (2 <= CN <= 4): filter at full resolution, where every tap is a
 // contiguous load at a constant offset, then keep the even pixels. Twice the arithmetic
 // of a direct decimation but all of it vectorised; the direct version would gather.
@@ -212,17 +256,12 @@ public:
     void run2(const T* const* src, T* drow0, T* drow1, RowSink<T>& sink) {
         if constexpr (kPairs) {
             const int64_t W = W_, dw = dw_;
-            I* out0 = sink.row(drow0, dw);
-            A* te = te_.get(W / 2 + 4) + 1;
-            A* to = to_.get(W / 2 + 4) + 1;
-            A* te1 = te1_.get(W / 2 + 4) + 1;
-            A* to1 = to1_.get(W / 2 + 4) + 1;
-            down_vertical_cn1<T, true>((const I* const*)src, W, te, to, te1, to1);
-            const A cpad = A(cval_ * 16);
-            down_finish_cn1<T>(te, to, out0, W, dw, padmap_, cpad);
+            I* out0 = sink.row(drow0, dw, 0);
+            I* out1 = sink.row(drow1, dw, 1);
+            down_rows_cn1<T, true>((const I* const*)src, te_.get(W / 2 + 4) + 1, to_.get(W / 2 + 4) + 1,
+                                   te1_.get(W / 2 + 4) + 1, to1_.get(W / 2 + 4) + 1, out0, out1, W, dw, padmap_,
+                                   A(cval_ * 16));
             sink.finish(drow0, out0, dw);
-            I* out1 = sink.row(drow1, dw);
-            down_finish_cn1<T>(te1, to1, out1, W, dw, padmap_, cpad);
             sink.finish(drow1, out1, dw);
         }
     }
@@ -236,9 +275,9 @@ public:
         const A cpad = A(cval_ * 16);
         if constexpr (kRowCn1) {
             if (cn == 1) {
-                A* te = te_.get(W / 2 + 4) + 1;  // index -1 .. W/2 + 2
-                A* to = to_.get(W / 2 + 4) + 1;
-                down_row_cn1<T>(rows, te, to, out, W, dw, padmap_, cpad);
+                // te, to: index -1 .. W/2 + 2
+                down_rows_cn1<T, false>(rows, te_.get(W / 2 + 4) + 1, to_.get(W / 2 + 4) + 1, nullptr, nullptr, out,
+                                        nullptr, W, dw, padmap_, cpad);
                 sink.finish(drow, out, dw);
                 return;
             }

@@ -46,6 +46,22 @@ struct U16 {  // uint16 lanes
         _mm512_storeu_si512(p, _mm512_maskz_permutexvar_epi64(0xff, _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7),
                                                               _mm512_packus_epi16(a, b)));
     }
+    // Lanes of a (all <= 255) as N bytes.
+    static void store_u8(uint8_t* p, V a) {
+        _mm256_storeu_si256((__m256i*)p, _mm512_maskz_cvtepi16_epi8(0xffffffff, a));
+    }
+    // Neighbours one lane away across a pair of vectors: prev1 = p[N-1], c[0], .., c[N-2];
+    // next1 = c[1], .., c[N-1], n[0].
+    static V prev1(V p, V c) {
+        return _mm512_permutex2var_epi16(
+            c, _mm512_set_epi16(30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7,
+                                6, 5, 4, 3, 2, 1, 0, 63), p);
+    }
+    static V next1(V c, V n) {
+        return _mm512_permutex2var_epi16(
+            c, _mm512_set_epi16(32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10,
+                                9, 8, 7, 6, 5, 4, 3, 2, 1), n);
+    }
     // Interleave: lo = a0 b0 a1 b1 ... (first N), hi = the rest.
     static void zip(V a, V b, V& lo, V& hi) {
         V l = _mm512_unpacklo_epi16(a, b), h = _mm512_unpackhi_epi16(a, b);
@@ -64,6 +80,12 @@ struct F32 {
     static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
     static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }  // a*b + c, one rounding
     static V div(V a, V b) { return _mm512_div_ps(a, b); }
+    static V prev1(V p, V c) {
+        return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(0xffff, _mm512_castps_si512(c), _mm512_castps_si512(p), 15));
+    }
+    static V next1(V c, V n) {
+        return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(0xffff, _mm512_castps_si512(n), _mm512_castps_si512(c), 1));
+    }
     // Pooling: int32 index lanes beside the values. take_max keeps torch's rule: v replaces
     // m where v > m or v is NaN (ties keep the earlier element; a NaN wins and stays).
     using I = __m512i;
@@ -163,6 +185,11 @@ struct U16 {
     static void store_u8x2(uint8_t* p, V a, V b) {
         _mm256_storeu_si256((__m256i*)p, _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8));
     }
+    static void store_u8(uint8_t* p, V a) {
+        _mm_storeu_si128((__m128i*)p, _mm_packus_epi16(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1)));
+    }
+    static V prev1(V p, V c) { return _mm256_alignr_epi8(c, _mm256_permute2x128_si256(p, c, 0x21), 14); }
+    static V next1(V c, V n) { return _mm256_alignr_epi8(_mm256_permute2x128_si256(c, n, 0x21), c, 2); }
     static void zip(V a, V b, V& lo, V& hi) {
         V l = _mm256_unpacklo_epi16(a, b), h = _mm256_unpackhi_epi16(a, b);
         lo = _mm256_permute2x128_si256(l, h, 0x20);
@@ -180,6 +207,14 @@ struct F32 {
     static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
     static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
     static V div(V a, V b) { return _mm256_div_ps(a, b); }
+    static V prev1(V p, V c) {
+        const __m256i ci = _mm256_castps_si256(c);
+        return _mm256_castsi256_ps(_mm256_alignr_epi8(ci, _mm256_permute2x128_si256(_mm256_castps_si256(p), ci, 0x21), 12));
+    }
+    static V next1(V c, V n) {
+        const __m256i ci = _mm256_castps_si256(c);
+        return _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_permute2x128_si256(ci, _mm256_castps_si256(n), 0x21), ci, 4));
+    }
     using I = __m256i;
     static I iset1(int32_t x) { return _mm256_set1_epi32(x); }
     static I iota(int32_t step) { return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(step)); }
@@ -260,6 +295,9 @@ struct U16 {
         return _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i*)p), _mm_setzero_si128());
     }
     static void store_u8x2(uint8_t* p, V a, V b) { _mm_storeu_si128((__m128i*)p, _mm_packus_epi16(a, b)); }
+    static void store_u8(uint8_t* p, V a) { _mm_storel_epi64((__m128i*)p, _mm_packus_epi16(a, a)); }
+    static V prev1(V p, V c) { return _mm_or_si128(_mm_slli_si128(c, 2), _mm_srli_si128(p, 14)); }
+    static V next1(V c, V n) { return _mm_or_si128(_mm_srli_si128(c, 2), _mm_slli_si128(n, 14)); }
     static void zip(V a, V b, V& lo, V& hi) {
         lo = _mm_unpacklo_epi16(a, b);
         hi = _mm_unpackhi_epi16(a, b);
@@ -275,6 +313,12 @@ struct F32 {
     static V add(V a, V b) { return _mm_add_ps(a, b); }
     static V mul(V a, V b) { return _mm_mul_ps(a, b); }
     static V div(V a, V b) { return _mm_div_ps(a, b); }
+    static V prev1(V p, V c) {
+        return _mm_castsi128_ps(_mm_or_si128(_mm_slli_si128(_mm_castps_si128(c), 4), _mm_srli_si128(_mm_castps_si128(p), 12)));
+    }
+    static V next1(V c, V n) {
+        return _mm_castsi128_ps(_mm_or_si128(_mm_srli_si128(_mm_castps_si128(c), 4), _mm_slli_si128(_mm_castps_si128(n), 12)));
+    }
     using I = __m128i;
     static I iset1(int32_t x) { return _mm_set1_epi32(x); }
     static I iota(int32_t step) { return _mm_setr_epi32(0, step, 2 * step, 3 * step); }
