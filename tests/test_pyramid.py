@@ -169,6 +169,11 @@ def test_large_outputs_streaming_path(dtype):
     big_down = pk.pyr_down(down_src)
     assert big_down.nbytes >= 32 << 20
     np.testing.assert_array_equal(big_down[30:40], pk.pyr_down(down_src[56:84])[2:12])
+    # into a given out= (not fresh pages): streamed, paired rows staged two at a time
+    for op, r in (("pyr_up", big), ("pyr_down", big_down)):
+        out = np.full_like(r, 7)
+        getattr(pk, op)(a if op == "pyr_up" else down_src, out=out)
+        np.testing.assert_array_equal(out, r)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float16, np.float32], ids=lambda d: np.dtype(d).name)
