@@ -188,3 +188,21 @@ def test_pyr_down_fused_rows_every_width(dtype, isa):
             for dst_w in sorted({(w + 1) // 2, w // 2, (w + 2) // 2} - {0}):
                 kw = dict(border=border, value=-3, dst_size=(7, dst_w))
                 assert_close(pk.pyr_down(a, **kw), ref.pyr_down(a, **kw), dtype, a)
+
+
+def test_pyr_up_float32_streamed_rows_any_alignment():
+    # A large float32 pyr_up into a given out= streams both rows of a pair straight to
+    # dst; rows whose start is not vector-aligned (an offset view with an odd row stride)
+    # and an odd extra last row take the unaligned paths. Compared with a small output's
+    # ordinary stores on the same rows.
+    rng = np.random.default_rng(5)
+    a = rng.random((2048, 2049), dtype=np.float32)
+    for dst_size in [(4096, 4098), (4097, 4097)]:
+        buf = np.full((dst_size[0], dst_size[1] + 3), 9.0, np.float32)
+        out = buf[:, 1:1 + dst_size[1]]
+        assert out.nbytes >= 32 << 20
+        pk.pyr_up(a, dst_size=dst_size, out=out)
+        assert (buf[:, 0] == 9).all() and (buf[:, 1 + dst_size[1]:] == 9).all()
+        np.testing.assert_array_equal(out[:40], pk.pyr_up(a[:22], dst_size=(44, dst_size[1]))[:40])
+        tail = pk.pyr_up(a[-22:], dst_size=(44 + dst_size[0] % 2, dst_size[1]))
+        np.testing.assert_array_equal(out[-30:], tail[-30:])

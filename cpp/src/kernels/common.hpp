@@ -197,6 +197,7 @@ public:
     ~RowSink() {
         if (stream_) stream_fence();
     }
+    bool streams() const { return stream_; }  // for kernels that stream straight to dst
     // slot: 0 or 1, for a kernel that has two staged rows at once.
     I* row(T* drow, int64_t n, int slot = 0) {
         if (!kHalf && !stream_) return (I*)drow;

@@ -550,6 +550,42 @@ void up_vertical_odd(const typename Traits<T>::A* __restrict h1, const typename 
     for (; i < n; ++i) out[i] = Traits<T>::up(A((h1[i] + h2[i]) * 4));
 }
 
+// float32 rows of a large output: both output rows of a source row pair computed in one
+// pass over the three horizontal rows and stored straight to dst with non-temporal stores
+// (no staging row, no second copy). Same operation order as the scalar loops.
+inline void up_vertical_pair_stream(const float* __restrict h0, const float* __restrict h1,
+                                    const float* __restrict h2, float* __restrict even, float* __restrict odd,
+                                    int64_t n) {
+    auto ev = [&](int64_t i) { return Traits<float>::up((h0[i] + h1[i] * 6) + h2[i]); };
+    auto od = [&](int64_t i) { return Traits<float>::up((h1[i] + h2[i]) * 4); };
+    int64_t i = 0;
+    if constexpr (simd::kSimd) {
+        using S = simd::F32;
+        constexpr int64_t kAlign = S::N * (int64_t)sizeof(float);
+        // Both rows share an alignment when the row stride is a multiple of the vector size;
+        // otherwise only the even row streams.
+        for (; i < n && ((uintptr_t)(even + i) % kAlign); ++i) {
+            even[i] = ev(i);
+            if (odd) odd[i] = od(i);
+        }
+        const bool odd_aligned = odd && (uintptr_t)(odd + i) % kAlign == 0;
+        const typename S::V six = S::set1(6.0f), four = S::set1(4.0f), scale = S::set1(1.0f / 64);
+        for (; i + S::N <= n; i += S::N) {
+            const typename S::V a = S::load(h0 + i), b = S::load(h1 + i), c = S::load(h2 + i);
+            S::stream(even + i, S::mul(S::add(S::add(a, S::mul(b, six)), c), scale));
+            if (odd) {
+                const typename S::V o = S::mul(S::mul(S::add(b, c), four), scale);
+                if (odd_aligned) S::stream(odd + i, o);
+                else S::store(odd + i, o);
+            }
+        }
+    }
+    for (; i < n; ++i) {
+        even[i] = ev(i);
+        if (odd) odd[i] = od(i);
+    }
+}
+
 // Laplacian band type: wide enough that band = G - pyr_up(G') and G = band + pyr_up(G')
 // are exact (float16 differences are exact in float32).
 template <class T> struct BandOf { using type = T; };
@@ -639,6 +675,14 @@ void pyr_up_op(const Image& src, const Image& dst, const BorderSpec& border, int
             const A* h1 = hrow(p, j);
             const A* h2 = hrow(p, j + 1);
             char* dplane = dst.plane(p);
+            if constexpr (OP == kUpPlain && std::is_same_v<T, float>) {
+                if (sink.streams()) {
+                    float* even = (float*)(dplane + 2 * j * dst.sh);
+                    float* odd = 2 * j + 1 < dh ? (float*)(dplane + (2 * j + 1) * dst.sh) : nullptr;
+                    up_vertical_pair_stream(h0, h1, h2, even, odd, drowlen);
+                    continue;
+                }
+            }
             for (int64_t par = 0; par < 2; ++par) {
                 const int64_t y = 2 * j + par;
                 if (y >= dh) break;

@@ -75,6 +75,7 @@ struct F32 {
     static constexpr int N = 16;
     static V load(const float* p) { return _mm512_loadu_ps(p); }
     static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+    static void stream(float* p, V v) { _mm512_stream_ps(p, v); }  // p aligned to the vector
     static V set1(float x) { return _mm512_set1_ps(x); }
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
     static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
@@ -202,6 +203,7 @@ struct F32 {
     static constexpr int N = 8;
     static V load(const float* p) { return _mm256_loadu_ps(p); }
     static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+    static void stream(float* p, V v) { _mm256_stream_ps(p, v); }
     static V set1(float x) { return _mm256_set1_ps(x); }
     static V add(V a, V b) { return _mm256_add_ps(a, b); }
     static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
@@ -309,6 +311,7 @@ struct F32 {
     static constexpr int N = 4;
     static V load(const float* p) { return _mm_loadu_ps(p); }
     static void store(float* p, V v) { _mm_storeu_ps(p, v); }
+    static void stream(float* p, V v) { _mm_stream_ps(p, v); }
     static V set1(float x) { return _mm_set1_ps(x); }
     static V add(V a, V b) { return _mm_add_ps(a, b); }
     static V mul(V a, V b) { return _mm_mul_ps(a, b); }
