@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 from ._config import (config, get_num_threads, max_simd, num_threads, set_max_simd, set_num_threads,
                       show_config, simd_levels)
+from ._memory import cache_limit, clear_cache, set_cache_limit
 from .pyramid import pyr_down, pyr_up
 from .blur import gaussian_blur, gaussian_kernel
 from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
@@ -26,4 +27,5 @@ __all__ = [
     "spatial_pyramid_pool", "pyramid_pool",
     "get_num_threads", "set_num_threads", "num_threads",
     "simd_levels", "set_max_simd", "max_simd", "show_config", "config",
+    "clear_cache", "cache_limit", "set_cache_limit",
 ]

@@ -13,6 +13,8 @@ from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ._memory import new_array
+
 LAYOUTS = ("HW", "HWC", "CHW", "NHWC", "NCHW")
 IMAGE_DTYPES = (np.uint8, np.uint16, np.int16, np.float16, np.float32, np.float64)
 _IMAGE_DTYPE_NAMES = ", ".join(np.dtype(d).name for d in IMAGE_DTYPES)
@@ -114,10 +116,14 @@ def run_into(call: Any, a: np.ndarray, layout: str, out_shape: Tuple[int, ...], 
     temporary and a copy.
     """
     src = kernel_input(a, layout)
-    res = prepare_out(out, out_shape, a.dtype, a)
+    if out is None:
+        check_size(out_shape, a.dtype.itemsize, "out")
+        res, fresh = new_array(out_shape, a.dtype)
+    else:
+        res, fresh = prepare_out(out, out_shape, a.dtype, a), False
     dst = plane_view(res, layout)
     if pixels_contiguous(dst):
-        call(src, dst, out is None)
+        call(src, dst, fresh)
         return res
     tmp = np.empty(out_shape, a.dtype)
     call(src, plane_view(tmp, layout), True)
@@ -211,7 +217,7 @@ def prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, src: np.ndarr
     """A new array, or the validated user `out`."""
     check_size(shape, np.dtype(dtype).itemsize, "out")
     if out is None:
-        return np.empty(shape, dtype)
+        return new_array(shape, dtype)[0]
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a NumPy array, got {type(out).__name__}")
     if out.dtype != dtype:
@@ -292,12 +298,14 @@ _workspace = threading.local()
 WORKSPACE_MAX_BYTES = 256 << 20
 
 
-def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False) -> list:
+def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False, with_fresh: bool = False) -> Any:
     """Arrays of the given (shape, dtype) carved from one allocation, each 64-byte aligned.
 
     scratch=True: intermediates that do not outlive the call. They come from a buffer kept
     per Python thread and reused, because first-touching fresh pages (the kernel zeroing
-    them) costs as much as the arithmetic on this kind of data.
+    them) costs as much as the arithmetic on this kind of data. Results come from the
+    buffer cache of _memory for the same reason. with_fresh: return (arrays, whether the
+    pages are fresh from the OS).
     """
     offsets, total = [], 0
     for shape, dtype in specs:
@@ -305,19 +313,21 @@ def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False) -
         total = (total + 63) // 64 * 64
         offsets.append(total)
         total += int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    fresh = False
     if scratch and total + 64 <= WORKSPACE_MAX_BYTES:
         buf = getattr(_workspace, "buf", None)
         if buf is None or buf.size < total + 64:
             buf = _workspace.buf = np.empty(total + 64, np.uint8)
+            fresh = True
     else:
-        buf = np.empty(total + 64, np.uint8)
+        buf, fresh = new_array((total + 64,), np.uint8)
     base = (-buf.ctypes.data) % 64
     out = []
     for (shape, dtype), off in zip(specs, offsets):
         n = int(np.prod(shape, dtype=np.int64))
         start = base + off
         out.append(buf[start:start + n * np.dtype(dtype).itemsize].view(dtype).reshape(shape))
-    return out
+    return (out, fresh) if with_fresh else out
 
 
 def int_pair(v: Any, name: str) -> Tuple[int, int]:

@@ -9,6 +9,7 @@ from . import _core
 from ._args import (BAND_DTYPES, as_array, border_value, carve, check_nonempty, down_size, image_arg,
                     kernel_input, level_sizes, parse_border, plane_view, spatial_shape, with_spatial)
 from ._config import get_num_threads
+from ._memory import new_array
 
 __all__ = ["gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian"]
 
@@ -98,12 +99,12 @@ def laplacian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int =
     if len(sizes) == 1:
         return [a]
     band_dt = BAND_DTYPES[a.dtype]
-    res = carve([(with_spatial(a.shape, lay, lh, lw), band_dt) for lh, lw in sizes[:-1]]
-                + [(with_spatial(a.shape, lay, *sizes[-1]), a.dtype)])
+    res, fresh = carve([(with_spatial(a.shape, lay, lh, lw), band_dt) for lh, lw in sizes[:-1]]
+                       + [(with_spatial(a.shape, lay, *sizes[-1]), a.dtype)], with_fresh=True)
     gauss = carve([(with_spatial(a.shape, lay, lh, lw), a.dtype) for lh, lw in sizes[1:-1]], scratch=True)
     gauss.append(res[-1])
     _core.laplacian_pyramid(kernel_input(a, lay), [plane_view(g, lay) for g in gauss],
-                            [plane_view(x, lay) for x in res[:-1]], b, v, get_num_threads(), True)
+                            [plane_view(x, lay) for x in res[:-1]], b, v, get_num_threads(), fresh)
     return res
 
 
@@ -155,8 +156,9 @@ def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101",
         if sizes[i + 1] != expected:
             raise ValueError(f"pyramid[{i + 1}]: size {sizes[i + 1]} is not the pyr_down size {expected} of "
                              f"level {i}'s {sizes[i]}")
-    fine = [np.empty(with_spatial(coarse.shape, lay, *sizes[0]), coarse.dtype)]
+    result, fresh = new_array(with_spatial(coarse.shape, lay, *sizes[0]), coarse.dtype)
+    fine = [result]
     fine += carve([(with_spatial(coarse.shape, lay, lh, lw), coarse.dtype) for lh, lw in sizes[1:-1]], scratch=True)
     _core.reconstruct_laplacian([kernel_input(x, lay) for x in bands], kernel_input(coarse, lay),
-                                [plane_view(f, lay) for f in fine], b, v, get_num_threads(), True)
+                                [plane_view(f, lay) for f in fine], b, v, get_num_threads(), fresh)
     return fine[0]
