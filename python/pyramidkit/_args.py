@@ -116,11 +116,7 @@ def run_into(call: Any, a: np.ndarray, layout: str, out_shape: Tuple[int, ...], 
     temporary and a copy.
     """
     src = kernel_input(a, layout)
-    if out is None:
-        check_size(out_shape, a.dtype.itemsize, "out")
-        res, fresh = new_array(out_shape, a.dtype)
-    else:
-        res, fresh = prepare_out(out, out_shape, a.dtype, a), False
+    res, fresh = prepare_out(out, out_shape, a.dtype, a)
     dst = plane_view(res, layout)
     if pixels_contiguous(dst):
         call(src, dst, fresh)
@@ -213,11 +209,12 @@ def size_pair(size: Any, name: str) -> Tuple[int, int]:
     return int(h), int(w)
 
 
-def prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, src: np.ndarray) -> np.ndarray:
-    """A new array, or the validated user `out`."""
+def prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, src: np.ndarray) -> Tuple[np.ndarray, bool]:
+    """A new array, or the validated user `out`; and whether its pages are fresh from the OS
+    (see _memory.new_array)."""
     check_size(shape, np.dtype(dtype).itemsize, "out")
     if out is None:
-        return new_array(shape, dtype)[0]
+        return new_array(shape, dtype)
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a NumPy array, got {type(out).__name__}")
     if out.dtype != dtype:
@@ -228,7 +225,7 @@ def prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, src: np.ndarr
         raise ValueError("out: array is read-only")
     if np.may_share_memory(out, src):
         raise ValueError("out: array overlaps the input; pass a separate array")
-    return out
+    return out, False
 
 
 class PyrArgs:
@@ -298,14 +295,14 @@ _workspace = threading.local()
 WORKSPACE_MAX_BYTES = 256 << 20
 
 
-def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False, with_fresh: bool = False) -> Any:
+def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False) -> Tuple[list, bool]:
     """Arrays of the given (shape, dtype) carved from one allocation, each 64-byte aligned.
 
     scratch=True: intermediates that do not outlive the call. They come from a buffer kept
     per Python thread and reused, because first-touching fresh pages (the kernel zeroing
     them) costs as much as the arithmetic on this kind of data. Results come from the
-    buffer cache of _memory for the same reason. with_fresh: return (arrays, whether the
-    pages are fresh from the OS).
+    buffer cache of _memory for the same reason. Returns (arrays, whether the pages are
+    fresh from the OS).
     """
     offsets, total = [], 0
     for shape, dtype in specs:
@@ -327,7 +324,7 @@ def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False, w
         n = int(np.prod(shape, dtype=np.int64))
         start = base + off
         out.append(buf[start:start + n * np.dtype(dtype).itemsize].view(dtype).reshape(shape))
-    return (out, fresh) if with_fresh else out
+    return out, fresh
 
 
 def int_pair(v: Any, name: str) -> Tuple[int, int]:

@@ -31,7 +31,7 @@ def _env_limit() -> int:
     try:
         mb = int(raw)
     except ValueError:
-        raise ValueError(f"PYRAMIDKIT_CACHE_MB: expected a non-negative integer, got {raw!r}") from None
+        mb = -1
     if mb < 0:
         raise ValueError(f"PYRAMIDKIT_CACHE_MB: expected a non-negative integer, got {raw!r}")
     return mb << 20

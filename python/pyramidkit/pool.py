@@ -328,7 +328,7 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
         raise ValueError(f"padding: must be non-negative, got {pad}")
     oh, ow = unpool_output_size(spatial_shape(a, lay), (kh, kw), st, pad, output_size)
     shape = with_spatial(a.shape, lay, oh, ow)
-    res = prepare_out(out, shape, a.dtype, a)  # the kernel zeroes each plane right before filling it
+    res, _ = prepare_out(out, shape, a.dtype, a)  # the kernel zeroes each plane right before filling it
     if out is not None and np.may_share_memory(res, k):
         raise ValueError("out: array overlaps the indices; pass a separate array")
     dst = plane_view(res, lay)
@@ -451,7 +451,7 @@ def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "av
     couts = [c if p is None else p[0].shape[0] for p in proj]
     total = c + sum(couts)
     shape = (x.shape[0], total, h, w) if nchw else (x.shape[0], h, w, total)
-    res = prepare_out(out, shape if batched else shape[1:], x.dtype, a)
+    res, _ = prepare_out(out, shape if batched else shape[1:], x.dtype, a)
     out = res if batched else res[None]
     nt = get_num_threads()
     for n in range(x.shape[0]):  # the input's channels first: a copy on all threads when contiguous

@@ -47,7 +47,7 @@ def gaussian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int = 
     b, v = parse_border(border), border_value(value, a.dtype)
     h, w = spatial_shape(a, lay)
     sizes = level_sizes(h, w, levels, min_size)
-    out = carve([(with_spatial(a.shape, lay, lh, lw), a.dtype) for lh, lw in sizes[1:]])
+    out, _ = carve([(with_spatial(a.shape, lay, lh, lw), a.dtype) for lh, lw in sizes[1:]])
     if out:
         _core.gaussian_pyramid(kernel_input(a, lay), [plane_view(o, lay) for o in out], b, v, get_num_threads())
     return [a] + out
@@ -100,8 +100,8 @@ def laplacian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int =
         return [a]
     band_dt = BAND_DTYPES[a.dtype]
     res, fresh = carve([(with_spatial(a.shape, lay, lh, lw), band_dt) for lh, lw in sizes[:-1]]
-                       + [(with_spatial(a.shape, lay, *sizes[-1]), a.dtype)], with_fresh=True)
-    gauss = carve([(with_spatial(a.shape, lay, lh, lw), a.dtype) for lh, lw in sizes[1:-1]], scratch=True)
+                       + [(with_spatial(a.shape, lay, *sizes[-1]), a.dtype)])
+    gauss, _ = carve([(with_spatial(a.shape, lay, lh, lw), a.dtype) for lh, lw in sizes[1:-1]], scratch=True)
     gauss.append(res[-1])
     _core.laplacian_pyramid(kernel_input(a, lay), [plane_view(g, lay) for g in gauss],
                             [plane_view(x, lay) for x in res[:-1]], b, v, get_num_threads(), fresh)
@@ -158,7 +158,7 @@ def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101",
                              f"level {i}'s {sizes[i]}")
     result, fresh = new_array(with_spatial(coarse.shape, lay, *sizes[0]), coarse.dtype)
     fine = [result]
-    fine += carve([(with_spatial(coarse.shape, lay, lh, lw), coarse.dtype) for lh, lw in sizes[1:-1]], scratch=True)
+    fine += carve([(with_spatial(coarse.shape, lay, lh, lw), coarse.dtype) for lh, lw in sizes[1:-1]], scratch=True)[0]
     _core.reconstruct_laplacian([kernel_input(x, lay) for x in bands], kernel_input(coarse, lay),
                                 [plane_view(f, lay) for f in fine], b, v, get_num_threads(), fresh)
     return fine[0]

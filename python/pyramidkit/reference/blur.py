@@ -51,6 +51,6 @@ def gaussian_blur(img: Any, sigma: Any, *, ksize: Any = None, border: Any = "ref
     if np.issubdtype(a.dtype, np.integer):
         info = np.iinfo(a.dtype)
         o = np.clip(o, info.min, info.max)
-    res = prepare_out(out, a.shape, a.dtype, a)
+    res, _ = prepare_out(out, a.shape, a.dtype, a)
     plane_view(res, lay)[...] = o.astype(a.dtype)
     return res

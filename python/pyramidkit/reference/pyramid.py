@@ -73,7 +73,7 @@ def _apply(r, wy: np.ndarray, wx: np.ndarray, shift: int, out: Optional[np.ndarr
         res = np.clip(res, info.min, info.max)
     else:
         res = s / float(1 << shift)
-    result = prepare_out(out, r.out_shape, a.dtype, a)
+    result, _ = prepare_out(out, r.out_shape, a.dtype, a)
     plane_view(result, r.layout)[...] = res.astype(a.dtype)
     return result
 

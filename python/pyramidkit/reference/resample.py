@@ -25,7 +25,7 @@ def _apply(a: np.ndarray, lay: str, oh: int, ow: int, ty, tx, out: Any = None) -
     if a.dtype.kind in "ui":
         info = np.iinfo(a.dtype)
         o = np.clip(np.rint(o), info.min, info.max)
-    res = prepare_out(out, with_spatial(a.shape, lay, oh, ow), a.dtype, a)
+    res, _ = prepare_out(out, with_spatial(a.shape, lay, oh, ow), a.dtype, a)
     plane_view(res, lay)[...] = o.astype(a.dtype)
     return res
 
