@@ -52,18 +52,25 @@ inline typename S::V sum5(const typename S::V* v) {
 // in 16-bit lanes: the largest sum is 255 * 256 + 128.
 // te and to are valid from index -1; padmap maps virtual columns -2, -1, W .. W+2.
 
-// Borders and the horizontal decimation of one row's split vertical sums.
-// Border columns of the split sums: pads k0 .. k1-1 of virtual columns -2, -1, W .. W+2.
+// Border columns of the split sums: virtual columns -2, -1 and W .. W+2.
 template <class A>
-void down_pads_cn1(A* __restrict te, A* __restrict to, int64_t W, const int64_t* padmap, A cpad, int k0, int k1) {
-    // (Plain branches, see down_vertical_cn1.)
+void down_pads_cn1(A* __restrict te, A* __restrict to, int64_t W, const int64_t* padmap, A cpad) {
+    // (Plain branches, see down_fused_cn1.)
     auto at = [&](int64_t v) -> A& {  // v >> 1 floors: -2, -1 -> -1
         if (v & 1) return to[v >> 1];
         return te[v >> 1];
     };
     A pad[5];
-    for (int k = k0; k < k1; ++k) pad[k] = padmap[k] < 0 ? cpad : at(padmap[k]);
-    for (int k = k0; k < k1; ++k) at(k < 2 ? k - 2 : W + k - 2) = pad[k];
+    for (int k = 0; k < 5; ++k) pad[k] = padmap[k] < 0 ? cpad : at(padmap[k]);
+    for (int k = 0; k < 5; ++k) at(k < 2 ? k - 2 : W + k - 2) = pad[k];
+}
+
+// A vector of pyr_down outputs from their 2-D sums, as Traits::down does lane-wise:
+// uint8 (s + 128) >> 8 in 16-bit lanes, float32 s / 256.
+template <class S>
+inline typename S::V down_vec(typename S::V s) {
+    if constexpr (std::is_same_v<S, simd::U16>) return S::template shr<8>(S::add(s, S::set1(128)));
+    else return S::mul(s, S::set1(1.0f / 256));
 }
 
 // Outputs x0 .. x1-1 from split sums valid on te[x0-1 .. x1], to[x0-1 .. x1-1].
@@ -72,26 +79,20 @@ void down_finish_cn1(const typename Traits<T>::A* __restrict te, const typename 
                      typename Traits<T>::I* __restrict out, int64_t x0, int64_t x1) {
     using I = typename Traits<T>::I;
     using A = typename Traits<T>::A;
-    const int64_t dw = x1;
     int64_t x = x0;
-    if constexpr (simd::kSimd && std::is_same_v<I, uint8_t>) {
-        using S = simd::U16;
-        auto one = [&](int64_t x0) {
-            typename S::V v[5] = {S::load(te + x0 - 1), S::load(to + x0 - 1), S::load(te + x0), S::load(to + x0),
-                                  S::load(te + x0 + 1)};
-            return S::template shr<8>(S::add(sum5<S>(v), S::set1(128)));
+    if constexpr (simd::kSimd) {
+        using S = std::conditional_t<std::is_same_v<I, uint8_t>, simd::U16, simd::F32>;
+        auto one = [&](int64_t xv) {
+            typename S::V v[5] = {S::load(te + xv - 1), S::load(to + xv - 1), S::load(te + xv), S::load(to + xv),
+                                  S::load(te + xv + 1)};
+            return down_vec<S>(sum5<S>(v));
         };
-        for (; x + 2 * S::N <= dw; x += 2 * S::N) S::store_u8x2(out + x, one(x), one(x + S::N));
-    } else if constexpr (simd::kSimd) {
-        using S = simd::F32;
-        const typename S::V scale = S::set1(1.0f / 256);
-        for (; x + S::N <= dw; x += S::N) {
-            typename S::V v[5] = {S::load(te + x - 1), S::load(to + x - 1), S::load(te + x), S::load(to + x),
-                                  S::load(te + x + 1)};
-            S::store(out + x, S::mul(sum5<S>(v), scale));
-        }
+        if constexpr (std::is_same_v<I, uint8_t>)
+            for (; x + 2 * S::N <= x1; x += 2 * S::N) S::store_u8x2(out + x, one(x), one(x + S::N));
+        else
+            for (; x + S::N <= x1; x += S::N) S::store(out + x, one(x));
     }
-    for (; x < dw; ++x) out[x] = Traits<T>::down(A(((te[x - 1] + te[x + 1]) + (to[x - 1] + to[x]) * 4) + te[x] * 6));
+    for (; x < x1; ++x) out[x] = Traits<T>::down(A(((te[x - 1] + te[x + 1]) + (to[x - 1] + to[x]) * 4) + te[x] * 6));
 }
 
 // Vertical sums of rows r[0..4] (and, with R2, of r[2..6]: two output rows from seven
@@ -113,13 +114,14 @@ std::pair<int64_t, int64_t> down_fused_cn1(const typename Traits<T>::I* const* r
     A* const ste[2] = {te, te1};
     A* const sto[2] = {to, to1};
     I* const out[2] = {out0, out1};
-    int64_t j = 0, begin = 0, end = 0;
+    int64_t j = 0, begin = 0, end = 0;  // [begin, end): outputs the vector loop writes
     if constexpr (simd::kSimd) {
         constexpr bool kU8 = std::is_same_v<I, uint8_t>;
         using S = std::conditional_t<kU8, simd::U16, simd::F32>;
         using V = typename S::V;
         constexpr int64_t N = S::N;
         const int64_t blocks = W / (2 * N);
+        if (blocks >= 3) begin = N;  // blocks 1 .. blocks-2
         V e[NO], o[NO], pe[NO], po[NO], ppe[NO], ppo[NO];
         for (int q = 0; q < NO; ++q) e[q] = o[q] = pe[q] = po[q] = ppe[q] = ppo[q] = S::set1(0);
         for (int64_t k = 0; k < blocks; ++k, j += 2 * N) {
@@ -147,10 +149,9 @@ std::pair<int64_t, int64_t> down_fused_cn1(const typename Traits<T>::I* const* r
                 const int64_t x = (k - 1) * N;
                 for (int q = 0; q < NO; ++q) {
                     V v[5] = {S::prev1(ppe[q], pe[q]), S::prev1(ppo[q], po[q]), pe[q], po[q], S::next1(pe[q], e[q])};
-                    if constexpr (kU8) S::store_u8(out[q] + x, S::template shr<8>(S::add(sum5<S>(v), S::set1(128))));
-                    else S::store(out[q] + x, S::mul(sum5<S>(v), S::set1(1.0f / 256)));
+                    if constexpr (kU8) S::store_u8(out[q] + x, down_vec<S>(sum5<S>(v)));
+                    else S::store(out[q] + x, down_vec<S>(sum5<S>(v)));
                 }
-                begin = N;
                 end = x + N;
             }
             for (int q = 0; q < NO; ++q) {
@@ -182,8 +183,8 @@ void down_rows_cn1(const typename Traits<T>::I* const* r, typename Traits<T>::A*
                    typename Traits<T>::I* out1, int64_t W, int64_t dw, const int64_t* padmap,
                    typename Traits<T>::A cpad) {
     const auto [begin, end] = down_fused_cn1<T, R2>(r, W, te, to, te1, to1, out0, out1);
-    down_pads_cn1(te, to, W, padmap, cpad, 0, 5);
-    if (R2) down_pads_cn1(te1, to1, W, padmap, cpad, 0, 5);
+    down_pads_cn1(te, to, W, padmap, cpad);
+    if (R2) down_pads_cn1(te1, to1, W, padmap, cpad);
     down_finish_cn1<T>(te, to, out0, 0, begin);
     down_finish_cn1<T>(te, to, out0, end, dw);
     if (R2) {
