@@ -178,11 +178,12 @@ def test_large_outputs_streaming_path(dtype):
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float16, np.float32], ids=lambda d: np.dtype(d).name)
 def test_pyr_down_fused_rows_every_width(dtype, isa):
-    # Single-channel rows: the fused pass writes the middle of a row from registers and
-    # leaves the first vector and the last two to the border code; every width from one
-    # vector to several, each dst width, each border, paired rows and single ones.
+    # Single-channel rows: the middle of a row is read in place (uint8: blocks of 2 x 32
+    # outputs from 2 x 64 + 2 source columns; float: written from registers one block
+    # late), the first block and the last ones go through the border code; every width
+    # from one vector to several, each dst width, each border, groups of rows and single.
     rng = np.random.default_rng(11)
-    for w in list(range(60, 200, 7)) + [1024, 1025, 1087, 2113]:
+    for w in list(range(60, 200, 7)) + list(range(256, 268, 3)) + [1024, 1025, 1087, 2113]:
         a = random_array(rng, (13, w), dtype)
         for border in BORDERS:
             for dst_w in sorted({(w + 1) // 2, w // 2, (w + 2) // 2} - {0}):

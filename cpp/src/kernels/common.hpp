@@ -185,7 +185,7 @@ class RowSink {
     using I = typename Traits<T>::I;
     static constexpr bool kHalf = std::is_same_v<T, half_t>;
     bool stream_;
-    std::vector<I> buf_[2];
+    std::vector<I> buf_[4];
 
 public:
     // allow_stream = false for rows that are read again soon (pyramid levels). Fresh
@@ -198,7 +198,7 @@ public:
         if (stream_) stream_fence();
     }
     bool streams() const { return stream_; }  // for kernels that stream straight to dst
-    // slot: 0 or 1, for a kernel that has two staged rows at once.
+    // slot: 0 .. 3, for a kernel that has several staged rows at once.
     I* row(T* drow, int64_t n, int slot = 0) {
         if (!kHalf && !stream_) return (I*)drow;
         std::vector<I>& b = buf_[slot];

@@ -34,35 +34,16 @@ inline void down_vertical(const I* __restrict r0, const I* __restrict r1, const 
         t[i] = A(((r0[i] + r4[i]) + (r1[i] + r3[i]) * 4) + r2[i] * 6);
 }
 
-// 1 4 6 4 1 of five vectors, in the scalar loops' order: ((a + e) + (b + d) * 4) + c * 6.
+// 1 4 6 4 1 of five vectors. Floats in the scalar loops' order, ((a + e) + (b + d) * 4) + c * 6;
+// 16-bit integers (exact in any order) as ((a + e) + 2c) + 4 (b + c + d): one shift and
+// adds, which issue on twice the ports of shifts (GCC turns a multiply by 6 into shifts).
 template <class S>
 inline typename S::V sum5(const typename S::V* v) {
-    using V = typename S::V;
-    V b4;
-    if constexpr (std::is_same_v<S, simd::U16>) b4 = S::template shl<2>(S::add(v[1], v[3]));
-    else b4 = S::mul(S::add(v[1], v[3]), S::set1(4));
-    return S::add(S::add(S::add(v[0], v[4]), b4), S::mul(v[2], S::set1(6)));
-}
-
-// cn == 1 for uint8 and float32 (float16 is computed in float32): one output row.
-// The vertical sums are stored split into even (te) and odd (to) columns, so the
-// decimation becomes unit-stride loads at offsets -1, 0, +1 with no shuffles:
-//   out[x] = ((te[x-1] + te[x+1]) + (to[x-1] + to[x]) * 4) + te[x] * 6.
-// For uint8 the split is free (low and high byte of a 16-bit lane) and everything stays
-// in 16-bit lanes: the largest sum is 255 * 256 + 128.
-// te and to are valid from index -1; padmap maps virtual columns -2, -1, W .. W+2.
-
-// Border columns of the split sums: virtual columns -2, -1 and W .. W+2.
-template <class A>
-void down_pads_cn1(A* __restrict te, A* __restrict to, int64_t W, const int64_t* padmap, A cpad) {
-    // (Plain branches, see down_fused_cn1.)
-    auto at = [&](int64_t v) -> A& {  // v >> 1 floors: -2, -1 -> -1
-        if (v & 1) return to[v >> 1];
-        return te[v >> 1];
-    };
-    A pad[5];
-    for (int k = 0; k < 5; ++k) pad[k] = padmap[k] < 0 ? cpad : at(padmap[k]);
-    for (int k = 0; k < 5; ++k) at(k < 2 ? k - 2 : W + k - 2) = pad[k];
+    if constexpr (std::is_same_v<S, simd::U16>)
+        return S::add(S::add(S::add(v[0], v[4]), S::add(v[2], v[2])),
+                      S::template shl<2>(S::add(S::add(v[1], v[3]), v[2])));
+    else
+        return S::add(S::add(S::add(v[0], v[4]), S::mul(S::add(v[1], v[3]), S::set1(4))), S::mul(v[2], S::set1(6)));
 }
 
 // A vector of pyr_down outputs from their 2-D sums, as Traits::down does lane-wise:
@@ -73,26 +54,154 @@ inline typename S::V down_vec(typename S::V s) {
     else return S::mul(s, S::set1(1.0f / 256));
 }
 
+// uint8, one channel: horizontal first, in registers. A 16-bit lane of the raw bytes holds
+// a pair of neighbouring columns and pmaddubsw weights the pair, so the decimating taps
+// need no shuffles: with p at column 2j - 2,
+//   h[j] = (p[0] + 4 p[1]) + (6 p[2] + 4 p[3]) + p[4]
+//        = madd(load(p), 1, 4) + madd(load(p + 2), 6, 4) + low byte of load(p + 4).
+// Each of the 2 NO + 3 source rows of a group of NO output rows is filtered once, and the
+// vertical pass combines those sums in registers: 16 * 4080 + 128 fits in 16 bits.
+// Measured (one thread, 4096^2): 1.22 ms for the previous vertical-first version (sums of
+// split even / odd columns, then lane shifts to decimate), 1.03 ms; AVX2 1.50 -> 1.19 ms.
+// The SSE2 level has no pmaddubsw and emulates it: 2.4 -> 3.0 ms there.
+constexpr int64_t kDownU8Block = simd::kSimd ? 2 * simd::U16::N : 1;  // outputs per block
+constexpr int64_t kDownU8Seg = 2 * kDownU8Block + 4;  // source bytes a block reads from p
+// Output rows per group: 11 source rows for 4 outputs. 22 sum vectors live fit AVX-512's
+// 32 registers; AVX2 spills a few and is still faster than with pairs (1.19 / 1.24 ms).
+constexpr int kDownU8Group = 4;
+
+// Outputs j .. j + kDownU8Block - 1 of NO rows; p[i]: source row i at column 2j - 2.
+template <int NO>
+inline void down_u8_block(const uint8_t* const* p, uint8_t* const* out) {
+    if constexpr (simd::kSimd) {
+        using S = simd::U16;
+        using V = S::V;
+        constexpr int NR = 2 * NO + 3;
+        V h[2][NR];
+        for (int i = 0; i < NR; ++i)
+            for (int k = 0; k < 2; ++k) {
+                const uint8_t* q = p[i] + 2 * S::N * k;
+                h[k][i] = S::add(S::add(S::madd_u8<1, 4>(S::load_raw(q)), S::madd_u8<6, 4>(S::load_raw(q + 2))),
+                                 S::lo_u8(S::load_raw(q + 4)));
+            }
+        for (int o = 0; o < NO; ++o)
+            S::store_u8x2(out[o], down_vec<S>(sum5<S>(h[0] + 2 * o)), down_vec<S>(sum5<S>(h[1] + 2 * o)));
+    } else {
+        for (int o = 0; o < NO; ++o) {
+            uint16_t h[5];
+            for (int i = 0; i < 5; ++i) {
+                const uint8_t* q = p[2 * o + i];
+                h[i] = uint16_t(((q[0] + q[4]) + (q[1] + q[3]) * 4) + q[2] * 6);
+            }
+            out[o][0] = Traits<uint8_t>::down(uint16_t(((h[0] + h[4]) + (h[1] + h[3]) * 4) + h[2] * 6));
+        }
+    }
+}
+
+// NO output rows of uint8 pyr_down, one channel, dw wide, from source rows r[0 .. 2NO + 2]
+// (row borders already resolved). Columns outside the row come from padmap (virtual
+// columns -2, -1, W .. W+2; the outputs never need columns beyond W + 2). Rows too narrow
+// for a block read in place go through padded copies (seg: (2NO + 3) * kDownU8Seg bytes).
+template <int NO>
+void down_rows_u8(const uint8_t* const* r, uint8_t* const* out, int64_t W, int64_t dw, const int64_t* padmap,
+                  uint8_t cval, uint8_t* seg, uint8_t* tmp) {
+    constexpr int NR = 2 * NO + 3;
+    constexpr int64_t B = kDownU8Block;
+    auto padded = [&](int64_t j) {  // outputs j .. min(j + B, dw) - 1
+        const int64_t c0 = 2 * j - 2, lo = std::max<int64_t>(c0, 0), hi = std::min(c0 + kDownU8Seg, W);
+        const uint8_t* p[NR];
+        for (int i = 0; i < NR; ++i) {
+            uint8_t* s = seg + i * kDownU8Seg;
+            // Fixed-size copies: a variable-length memcpy became `rep movsq`, whose start-up
+            // cost was a quarter of the whole row's time.
+            std::memset(s, 0, kDownU8Seg);
+            int64_t c = lo;
+            for (; c + 16 <= hi; c += 16) std::memcpy(s + (c - c0), r[i] + c, 16);
+            for (; c < hi; ++c) s[c - c0] = r[i][c];
+            for (int k = 0; k < 5; ++k) {
+                const int64_t v = k < 2 ? k - 2 : W + k - 2;
+                if (v >= c0 && v < c0 + kDownU8Seg) s[v - c0] = padmap[k] < 0 ? cval : r[i][padmap[k]];
+            }
+            p[i] = s;
+        }
+        uint8_t* o[NO];
+        for (int q = 0; q < NO; ++q) o[q] = tmp + q * B;
+        down_u8_block<NO>(p, o);
+        for (int q = 0; q < NO; ++q) std::memcpy(out[q] + j, o[q], (size_t)std::min(B, dw - j));
+    };
+    auto in_place = [&](int64_t j) {  // reads columns 2j - 2 .. 2j + 2B + 1
+        const uint8_t* p[NR];
+        uint8_t* o[NO];
+        for (int i = 0; i < NR; ++i) p[i] = r[i] + 2 * j - 2;
+        for (int q = 0; q < NO; ++q) o[q] = out[q] + j;
+        down_u8_block<NO>(p, o);
+    };
+    auto single = [&](int64_t j) {  // one output column, in scalar code
+        uint16_t h[NR];
+        for (int i = 0; i < NR; ++i) {
+            uint16_t t[5];
+            for (int k = 0; k < 5; ++k) {
+                const int64_t c = 2 * j - 2 + k;
+                if (c >= 0 && c < W) {
+                    t[k] = r[i][c];
+                } else {
+                    const int64_t m = padmap[c < 0 ? c + 2 : c - W + 2];
+                    t[k] = m < 0 ? cval : r[i][m];
+                }
+            }
+            h[i] = uint16_t(((t[0] + t[4]) + (t[1] + t[3]) * 4) + t[2] * 6);
+        }
+        for (int q = 0; q < NO; ++q)
+            out[q][j] = Traits<uint8_t>::down(
+                uint16_t(((h[2 * q] + h[2 * q + 4]) + (h[2 * q + 1] + h[2 * q + 3]) * 4) + h[2 * q + 2] * 6));
+    };
+    // Wide rows: output 0 and the last one to three in scalar code, everything between
+    // read in place, the last block moved left to end where in-place reads end (it then
+    // overlaps the one before it, writing the same values again).
+    const int64_t jmax = std::min((W - 2 * B - 2) / 2, dw - B);  // last in-place block start
+    if (jmax < 1) {
+        for (int64_t j = 0; j < dw; j += B) padded(j);
+        return;
+    }
+    single(0);
+    for (int64_t j = 1;; j += B) {
+        j = std::min(j, jmax);
+        in_place(j);
+        if (j == jmax) break;
+    }
+    for (int64_t j = jmax + B; j < dw; ++j) single(j);
+}
+
+// float32, one channel (float16 is computed in float32): one output row, vertical first.
+// The vertical sums are split into even (te) and odd (to) columns, so the decimation
+// becomes unit-stride loads at offsets -1, 0, +1 with no shuffles:
+//   out[x] = ((te[x-1] + te[x+1]) + (to[x-1] + to[x]) * 4) + te[x] * 6.
+// te and to are valid from index -1; padmap maps virtual columns -2, -1, W .. W+2.
+
+// Border columns of the split sums: virtual columns -2, -1 and W .. W+2.
+inline void down_pads_cn1(float* __restrict te, float* __restrict to, int64_t W, const int64_t* padmap, float cpad) {
+    // (Plain branches, see down_fused_cn1.)
+    auto at = [&](int64_t v) -> float& {  // v >> 1 floors: -2, -1 -> -1
+        if (v & 1) return to[v >> 1];
+        return te[v >> 1];
+    };
+    float pad[5];
+    for (int k = 0; k < 5; ++k) pad[k] = padmap[k] < 0 ? cpad : at(padmap[k]);
+    for (int k = 0; k < 5; ++k) at(k < 2 ? k - 2 : W + k - 2) = pad[k];
+}
+
 // Outputs x0 .. x1-1 from split sums valid on te[x0-1 .. x1], to[x0-1 .. x1-1].
-template <class T>
-void down_finish_cn1(const typename Traits<T>::A* __restrict te, const typename Traits<T>::A* __restrict to,
-                     typename Traits<T>::I* __restrict out, int64_t x0, int64_t x1) {
-    using I = typename Traits<T>::I;
-    using A = typename Traits<T>::A;
+inline void down_finish_cn1(const float* __restrict te, const float* __restrict to, float* __restrict out, int64_t x0,
+                            int64_t x1) {
     int64_t x = x0;
     if constexpr (simd::kSimd) {
-        using S = std::conditional_t<std::is_same_v<I, uint8_t>, simd::U16, simd::F32>;
-        auto one = [&](int64_t xv) {
-            typename S::V v[5] = {S::load(te + xv - 1), S::load(to + xv - 1), S::load(te + xv), S::load(to + xv),
-                                  S::load(te + xv + 1)};
-            return down_vec<S>(sum5<S>(v));
-        };
-        if constexpr (std::is_same_v<I, uint8_t>)
-            for (; x + 2 * S::N <= x1; x += 2 * S::N) S::store_u8x2(out + x, one(x), one(x + S::N));
-        else
-            for (; x + S::N <= x1; x += S::N) S::store(out + x, one(x));
+        using S = simd::F32;
+        for (; x + S::N <= x1; x += S::N) {
+            S::V v[5] = {S::load(te + x - 1), S::load(to + x - 1), S::load(te + x), S::load(to + x), S::load(te + x + 1)};
+            S::store(out + x, down_vec<S>(sum5<S>(v)));
+        }
     }
-    for (; x < x1; ++x) out[x] = Traits<T>::down(A(((te[x - 1] + te[x + 1]) + (to[x - 1] + to[x]) * 4) + te[x] * 6));
+    for (; x < x1; ++x) out[x] = Traits<float>::down(((te[x - 1] + te[x + 1]) + (to[x - 1] + to[x]) * 4) + te[x] * 6);
 }
 
 // Vertical sums of rows r[0..4] (and, with R2, of r[2..6]: two output rows from seven
@@ -103,43 +212,30 @@ void down_finish_cn1(const typename Traits<T>::A* __restrict te, const typename 
 // Only the first block and the blocks from the second-last on (whose neighbours include
 // border columns) are stored to te / to and left to down_finish_cn1, after the borders
 // are known. Returns the outputs written, [N, end) (empty: {0, 0}).
-template <class T, bool R2>
-std::pair<int64_t, int64_t> down_fused_cn1(const typename Traits<T>::I* const* r, int64_t W, typename Traits<T>::A* __restrict te,
-                       typename Traits<T>::A* __restrict to, typename Traits<T>::A* __restrict te1,
-                       typename Traits<T>::A* __restrict to1, typename Traits<T>::I* __restrict out0,
-                       typename Traits<T>::I* __restrict out1) {
-    using I = typename Traits<T>::I;
-    using A = typename Traits<T>::A;
+template <bool R2>
+std::pair<int64_t, int64_t> down_fused_cn1(const float* const* r, int64_t W, float* __restrict te, float* __restrict to,
+                                           float* __restrict te1, float* __restrict to1, float* __restrict out0,
+                                           float* __restrict out1) {
     constexpr int NR = R2 ? 7 : 5, NO = R2 ? 2 : 1;
-    A* const ste[2] = {te, te1};
-    A* const sto[2] = {to, to1};
-    I* const out[2] = {out0, out1};
+    float* const ste[2] = {te, te1};
+    float* const sto[2] = {to, to1};
+    float* const out[2] = {out0, out1};
     int64_t j = 0, begin = 0, end = 0;  // [begin, end): outputs the vector loop writes
     if constexpr (simd::kSimd) {
-        constexpr bool kU8 = std::is_same_v<I, uint8_t>;
-        using S = std::conditional_t<kU8, simd::U16, simd::F32>;
-        using V = typename S::V;
+        using S = simd::F32;
+        using V = S::V;
         constexpr int64_t N = S::N;
         const int64_t blocks = W / (2 * N);
         if (blocks >= 3) begin = N;  // blocks 1 .. blocks-2
         V e[NO], o[NO], pe[NO], po[NO], ppe[NO], ppo[NO];
         for (int q = 0; q < NO; ++q) e[q] = o[q] = pe[q] = po[q] = ppe[q] = ppo[q] = S::set1(0);
         for (int64_t k = 0; k < blocks; ++k, j += 2 * N) {
-            if constexpr (kU8) {
-                V ev[NR], ov[NR];
-                for (int i = 0; i < NR; ++i) S::split_u8(r[i] + j, ev[i], ov[i]);
-                for (int q = 0; q < NO; ++q) {
-                    e[q] = sum5<S>(ev + 2 * q);
-                    o[q] = sum5<S>(ov + 2 * q);
-                }
-            } else {
-                V a[NR], b[NR];
-                for (int i = 0; i < NR; ++i) {
-                    a[i] = S::load(r[i] + j);
-                    b[i] = S::load(r[i] + j + N);
-                }
-                for (int q = 0; q < NO; ++q) S::unzip(sum5<S>(a + 2 * q), sum5<S>(b + 2 * q), e[q], o[q]);
+            V a[NR], b[NR];
+            for (int i = 0; i < NR; ++i) {
+                a[i] = S::load(r[i] + j);
+                b[i] = S::load(r[i] + j + N);
             }
+            for (int q = 0; q < NO; ++q) S::unzip(sum5<S>(a + 2 * q), sum5<S>(b + 2 * q), e[q], o[q]);
             if (k < 2 || k >= blocks - 2)
                 for (int q = 0; q < NO; ++q) {
                     S::store(ste[q] + j / 2, e[q]);
@@ -149,8 +245,7 @@ std::pair<int64_t, int64_t> down_fused_cn1(const typename Traits<T>::I* const* r
                 const int64_t x = (k - 1) * N;
                 for (int q = 0; q < NO; ++q) {
                     V v[5] = {S::prev1(ppe[q], pe[q]), S::prev1(ppo[q], po[q]), pe[q], po[q], S::next1(pe[q], e[q])};
-                    if constexpr (kU8) S::store_u8(out[q] + x, down_vec<S>(sum5<S>(v)));
-                    else S::store(out[q] + x, down_vec<S>(sum5<S>(v)));
+                    S::store(out[q] + x, down_vec<S>(sum5<S>(v)));
                 }
                 end = x + N;
             }
@@ -164,32 +259,30 @@ std::pair<int64_t, int64_t> down_fused_cn1(const typename Traits<T>::I* const* r
     }
     // Plain branches and named pointers: GCC 12 with ASan miscompiled stores through
     // `(c ? p : q)[i]` here (a garbage upper half in the index).
-    auto put = [](A* e, A* o, int64_t i, A v) {
+    auto put = [](float* e, float* o, int64_t i, float v) {
         if (i & 1) o[i >> 1] = v;
         else e[i >> 1] = v;
     };
     for (; j < W; ++j) {
-        put(te, to, j, A(((r[0][j] + r[4][j]) + (r[1][j] + r[3][j]) * 4) + r[2][j] * 6));
-        if constexpr (R2) put(te1, to1, j, A(((r[2][j] + r[6][j]) + (r[3][j] + r[5][j]) * 4) + r[4][j] * 6));
+        put(te, to, j, ((r[0][j] + r[4][j]) + (r[1][j] + r[3][j]) * 4) + r[2][j] * 6);
+        if constexpr (R2) put(te1, to1, j, ((r[2][j] + r[6][j]) + (r[3][j] + r[5][j]) * 4) + r[4][j] * 6);
     }
     return {begin, end};
 }
 
-// One (R2: two) single-channel output rows: the fused pass, then the borders and the
-// outputs it left, [0, N) and [end, dw), from the stored sums.
-template <class T, bool R2>
-void down_rows_cn1(const typename Traits<T>::I* const* r, typename Traits<T>::A* te, typename Traits<T>::A* to,
-                   typename Traits<T>::A* te1, typename Traits<T>::A* to1, typename Traits<T>::I* out0,
-                   typename Traits<T>::I* out1, int64_t W, int64_t dw, const int64_t* padmap,
-                   typename Traits<T>::A cpad) {
-    const auto [begin, end] = down_fused_cn1<T, R2>(r, W, te, to, te1, to1, out0, out1);
+// One (R2: two) float output rows: the fused pass, then the borders and the outputs it
+// left, [0, N) and [end, dw), from the stored sums.
+template <bool R2>
+void down_rows_cn1(const float* const* r, float* te, float* to, float* te1, float* to1, float* out0, float* out1,
+                   int64_t W, int64_t dw, const int64_t* padmap, float cpad) {
+    const auto [begin, end] = down_fused_cn1<R2>(r, W, te, to, te1, to1, out0, out1);
     down_pads_cn1(te, to, W, padmap, cpad);
     if (R2) down_pads_cn1(te1, to1, W, padmap, cpad);
-    down_finish_cn1<T>(te, to, out0, 0, begin);
-    down_finish_cn1<T>(te, to, out0, end, dw);
+    down_finish_cn1(te, to, out0, 0, begin);
+    down_finish_cn1(te, to, out0, end, dw);
     if (R2) {
-        down_finish_cn1<T>(te1, to1, out1, 0, begin);
-        down_finish_cn1<T>(te1, to1, out1, end, dw);
+        down_finish_cn1(te1, to1, out1, 0, begin);
+        down_finish_cn1(te1, to1, out1, end, dw);
     }
 }
 
@@ -234,12 +327,13 @@ template <class T>
 class DownRows {
     using I = typename Traits<T>::I;
     using A = typename Traits<T>::A;
-    static constexpr bool kRowCn1 = std::is_same_v<I, uint8_t> || std::is_same_v<I, float>;
     int64_t W_, cn_, dw_;
     I cval_;
     int64_t padmap_[5];  // virtual columns -2, -1 and W .. W+2 (2*dw <= W+2 by the size rule)
     std::vector<I> constrow_;
-    Scratch<A> t_, te_, to_, te1_, to1_;
+    Scratch<A> t_;
+    Scratch<float> te_, to_, te1_, to1_;  // float32 split sums
+    Scratch<uint8_t> seg_, tmp_;          // uint8 padded edge blocks
     Scratch<I> conv_[5];  // float16 rows converted to float32
     Scratch<I> f_;
 
@@ -250,20 +344,23 @@ public:
         for (int k = 0; k < 5; ++k) padmap_[k] = border_index(k < 2 ? k - 2 : W + (k - 2), W, border.type);
     }
 
-    // Two rows (uint8 / float32, one channel): drow0 from src[0..4], drow1 from src[2..6],
-    // seven source rows inside the image, each read once.
-    static constexpr bool kPairs = kRowCn1 && std::is_same_v<T, I>;
-    bool pairs() const { return kPairs && cn_ == 1; }
-    void run2(const T* const* src, T* drow0, T* drow1, RowSink<T>& sink) {
-        if constexpr (kPairs) {
+    // Groups of G output rows of one channel from the 2G + 3 source rows they read, all
+    // inside the image, each read once: uint8 kDownU8Group rows, float32 pairs.
+    static constexpr int kGroup = std::is_same_v<T, uint8_t> ? kDownU8Group : std::is_same_v<T, float> ? 2 : 1;
+    int group() const { return cn_ == 1 ? kGroup : 1; }
+    void run_group(const T* const* src, T* const* drow, RowSink<T>& sink) {
+        constexpr int G = kGroup;
+        if constexpr (G > 1) {
             const int64_t W = W_, dw = dw_;
-            I* out0 = sink.row(drow0, dw, 0);
-            I* out1 = sink.row(drow1, dw, 1);
-            down_rows_cn1<T, true>((const I* const*)src, te_.get(W / 2 + 4) + 1, to_.get(W / 2 + 4) + 1,
-                                   te1_.get(W / 2 + 4) + 1, to1_.get(W / 2 + 4) + 1, out0, out1, W, dw, padmap_,
-                                   A(cval_ * 16));
-            sink.finish(drow0, out0, dw);
-            sink.finish(drow1, out1, dw);
+            I* out[G];
+            for (int q = 0; q < G; ++q) out[q] = sink.row(drow[q], dw, q);
+            if constexpr (std::is_same_v<T, uint8_t>)
+                down_rows_u8<G>(src, out, W, dw, padmap_, cval_, seg_.get((2 * G + 3) * kDownU8Seg),
+                                tmp_.get(G * kDownU8Block));
+            else
+                down_rows_cn1<true>(src, te_.get(W / 2 + 4) + 1, to_.get(W / 2 + 4) + 1, te1_.get(W / 2 + 4) + 1,
+                                    to1_.get(W / 2 + 4) + 1, out[0], out[1], W, dw, padmap_, A(cval_ * 16));
+            for (int q = 0; q < G; ++q) sink.finish(drow[q], out[q], dw);
         }
     }
 
@@ -274,11 +371,15 @@ public:
         for (int k = 0; k < 5; ++k) rows[k] = src[k] ? read_row(src[k], conv_[k].get(rowlen), rowlen) : constrow_.data();
         I* out = sink.row(drow, dw * cn);
         const A cpad = A(cval_ * 16);
-        if constexpr (kRowCn1) {
-            if (cn == 1) {
+        if (cn == 1) {
+            if constexpr (std::is_same_v<I, uint8_t>) {
+                down_rows_u8<1>(rows, &out, W, dw, padmap_, cval_, seg_.get(5 * kDownU8Seg), tmp_.get(kDownU8Block));
+                sink.finish(drow, out, dw);
+                return;
+            } else if constexpr (std::is_same_v<I, float>) {
                 // te, to: index -1 .. W/2 + 2
-                down_rows_cn1<T, false>(rows, te_.get(W / 2 + 4) + 1, to_.get(W / 2 + 4) + 1, nullptr, nullptr, out,
-                                        nullptr, W, dw, padmap_, cpad);
+                down_rows_cn1<false>(rows, te_.get(W / 2 + 4) + 1, to_.get(W / 2 + 4) + 1, nullptr, nullptr, out,
+                                     nullptr, W, dw, padmap_, cpad);
                 sink.finish(drow, out, dw);
                 return;
             }
@@ -311,11 +412,14 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
         RowSink<T> sink(dst);
         for (int64_t item = begin; item < end; ++item) {
             const int64_t p = item / dh, y = item % dh;
-            if (down.pairs() && item + 1 < end && y + 1 < dh && 2 * y - 2 >= 0 && 2 * y + 4 < H) {
-                const T* rows7[7];  // rows 2y-2 .. 2y+4, no border involved
-                for (int k = 0; k < 7; ++k) rows7[k] = (const T*)(src.plane(p) + (2 * y - 2 + k) * src.sh);
-                down.run2(rows7, (T*)(dst.plane(p) + y * dst.sh), (T*)(dst.plane(p) + (y + 1) * dst.sh), sink);
-                ++item;
+            const int64_t g = down.group();
+            if (g > 1 && item + g <= end && y + g <= dh && 2 * y - 2 >= 0 && 2 * (y + g - 1) + 2 < H) {
+                const T* rows[11];  // rows 2y-2 .. 2(y+g-1)+2, no border involved
+                T* drows[4];
+                for (int64_t k = 0; k < 2 * g + 3; ++k) rows[k] = (const T*)(src.plane(p) + (2 * y - 2 + k) * src.sh);
+                for (int64_t q = 0; q < g; ++q) drows[q] = (T*)(dst.plane(p) + (y + q) * dst.sh);
+                down.run_group(rows, drows, sink);
+                item += g - 1;
                 continue;
             }
             const T* rows[5];

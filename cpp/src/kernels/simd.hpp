@@ -32,12 +32,11 @@ struct U16 {  // uint16 lanes
     static V mul(V a, V b) { return _mm512_mullo_epi16(a, b); }
     template <int K> static V shl(V a) { return _mm512_slli_epi16(a, K); }
     template <int K> static V shr(V a) { return _mm512_srli_epi16(a, K); }
-    // 2N bytes at p, widened: even = p[0], p[2], ...; odd = p[1], p[3], ...
-    static void split_u8(const uint8_t* p, V& even, V& odd) {
-        V v = _mm512_loadu_si512(p);
-        even = _mm512_and_si512(v, _mm512_set1_epi16(0x00ff));
-        odd = _mm512_srli_epi16(v, 8);
-    }
+    // 2N bytes at p as they are: lane i holds bytes p[2i] (low) and p[2i+1] (high).
+    static V load_raw(const uint8_t* p) { return _mm512_loadu_si512(p); }
+    // Lane-wise low * K0 + high * K1 of such a vector (K0, K1 small: no saturation).
+    template <int K0, int K1> static V madd_u8(V raw) { return _mm512_maddubs_epi16(raw, _mm512_set1_epi16(K1 << 8 | K0)); }
+    static V lo_u8(V raw) { return _mm512_and_si512(raw, _mm512_set1_epi16(0x00ff)); }
     // N lanes of u8 from p, widened.
     static V load_u8(const uint8_t* p) { return _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)p)); }
     // Lanes of a then b (all <= 255) as 2N bytes.
@@ -45,22 +44,6 @@ struct U16 {  // uint16 lanes
         // maskz form: the plain one trips GCC 12's -Wmaybe-uninitialized in its own header
         _mm512_storeu_si512(p, _mm512_maskz_permutexvar_epi64(0xff, _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7),
                                                               _mm512_packus_epi16(a, b)));
-    }
-    // Lanes of a (all <= 255) as N bytes.
-    static void store_u8(uint8_t* p, V a) {
-        _mm256_storeu_si256((__m256i*)p, _mm512_maskz_cvtepi16_epi8(0xffffffff, a));
-    }
-    // Neighbours one lane away across a pair of vectors: prev1 = p[N-1], c[0], .., c[N-2];
-    // next1 = c[1], .., c[N-1], n[0].
-    static V prev1(V p, V c) {
-        return _mm512_permutex2var_epi16(
-            c, _mm512_set_epi16(30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7,
-                                6, 5, 4, 3, 2, 1, 0, 63), p);
-    }
-    static V next1(V c, V n) {
-        return _mm512_permutex2var_epi16(
-            c, _mm512_set_epi16(32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10,
-                                9, 8, 7, 6, 5, 4, 3, 2, 1), n);
     }
     // Interleave: lo = a0 b0 a1 b1 ... (first N), hi = the rest.
     static void zip(V a, V b, V& lo, V& hi) {
@@ -81,6 +64,8 @@ struct F32 {
     static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
     static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }  // a*b + c, one rounding
     static V div(V a, V b) { return _mm512_div_ps(a, b); }
+    // Neighbours one lane away across a pair of vectors: prev1 = p[N-1], c[0], .., c[N-2];
+    // next1 = c[1], .., c[N-1], n[0].
     static V prev1(V p, V c) {
         return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(0xffff, _mm512_castps_si512(c), _mm512_castps_si512(p), 15));
     }
@@ -177,20 +162,13 @@ struct U16 {
     static V mul(V a, V b) { return _mm256_mullo_epi16(a, b); }
     template <int K> static V shl(V a) { return _mm256_slli_epi16(a, K); }
     template <int K> static V shr(V a) { return _mm256_srli_epi16(a, K); }
-    static void split_u8(const uint8_t* p, V& even, V& odd) {
-        V v = _mm256_loadu_si256((const __m256i*)p);
-        even = _mm256_and_si256(v, _mm256_set1_epi16(0x00ff));
-        odd = _mm256_srli_epi16(v, 8);
-    }
+    static V load_raw(const uint8_t* p) { return _mm256_loadu_si256((const __m256i*)p); }
+    template <int K0, int K1> static V madd_u8(V raw) { return _mm256_maddubs_epi16(raw, _mm256_set1_epi16(K1 << 8 | K0)); }
+    static V lo_u8(V raw) { return _mm256_and_si256(raw, _mm256_set1_epi16(0x00ff)); }
     static V load_u8(const uint8_t* p) { return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)p)); }
     static void store_u8x2(uint8_t* p, V a, V b) {
         _mm256_storeu_si256((__m256i*)p, _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8));
     }
-    static void store_u8(uint8_t* p, V a) {
-        _mm_storeu_si128((__m128i*)p, _mm_packus_epi16(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1)));
-    }
-    static V prev1(V p, V c) { return _mm256_alignr_epi8(c, _mm256_permute2x128_si256(p, c, 0x21), 14); }
-    static V next1(V c, V n) { return _mm256_alignr_epi8(_mm256_permute2x128_si256(c, n, 0x21), c, 2); }
     static void zip(V a, V b, V& lo, V& hi) {
         V l = _mm256_unpacklo_epi16(a, b), h = _mm256_unpackhi_epi16(a, b);
         lo = _mm256_permute2x128_si256(l, h, 0x20);
@@ -288,18 +266,16 @@ struct U16 {
     static V mul(V a, V b) { return _mm_mullo_epi16(a, b); }
     template <int K> static V shl(V a) { return _mm_slli_epi16(a, K); }
     template <int K> static V shr(V a) { return _mm_srli_epi16(a, K); }
-    static void split_u8(const uint8_t* p, V& even, V& odd) {
-        V v = _mm_loadu_si128((const __m128i*)p);
-        even = _mm_and_si128(v, _mm_set1_epi16(0x00ff));
-        odd = _mm_srli_epi16(v, 8);
+    static V load_raw(const uint8_t* p) { return _mm_loadu_si128((const __m128i*)p); }
+    template <int K0, int K1> static V madd_u8(V raw) {  // no pmaddubsw in SSE2
+        return _mm_add_epi16(_mm_mullo_epi16(lo_u8(raw), _mm_set1_epi16(K0)),
+                             _mm_mullo_epi16(_mm_srli_epi16(raw, 8), _mm_set1_epi16(K1)));
     }
+    static V lo_u8(V raw) { return _mm_and_si128(raw, _mm_set1_epi16(0x00ff)); }
     static V load_u8(const uint8_t* p) {
         return _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i*)p), _mm_setzero_si128());
     }
     static void store_u8x2(uint8_t* p, V a, V b) { _mm_storeu_si128((__m128i*)p, _mm_packus_epi16(a, b)); }
-    static void store_u8(uint8_t* p, V a) { _mm_storel_epi64((__m128i*)p, _mm_packus_epi16(a, a)); }
-    static V prev1(V p, V c) { return _mm_or_si128(_mm_slli_si128(c, 2), _mm_srli_si128(p, 14)); }
-    static V next1(V c, V n) { return _mm_or_si128(_mm_srli_si128(c, 2), _mm_slli_si128(n, 14)); }
     static void zip(V a, V b, V& lo, V& hi) {
         lo = _mm_unpacklo_epi16(a, b);
         hi = _mm_unpackhi_epi16(a, b);
