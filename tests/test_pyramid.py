@@ -207,3 +207,25 @@ def test_pyr_up_float32_streamed_rows_any_alignment():
         np.testing.assert_array_equal(out[:40], pk.pyr_up(a[:22], dst_size=(44, dst_size[1]))[:40])
         tail = pk.pyr_up(a[-22:], dst_size=(44 + dst_size[0] % 2, dst_size[1]))
         np.testing.assert_array_equal(out[-30:], tail[-30:])
+
+
+def test_pyr_up_uint8_streamed_rows_any_alignment():
+    # uint8 pyr_up into a given out= of >= 4 MiB streams its rows from the first vector
+    # boundary on; rows that start at an odd address store normally. An offset view with
+    # an odd row stride gives both kinds, and the odd extra row and column are checked.
+    rng = np.random.default_rng(6)
+    a = rng.integers(0, 256, (1024, 1025), dtype=np.uint8)
+    for dst_size in [(2048, 2050), (2049, 2051)]:
+        buf = np.full((dst_size[0], dst_size[1] + 3), 9, np.uint8)
+        out = buf[:, 1:1 + dst_size[1]]
+        assert out.nbytes >= 4 << 20
+        for border in ["reflect101", "constant"]:
+            pk.pyr_up(a, dst_size=dst_size, out=out, border=border, value=200)
+            assert (buf[:, 0] == 9).all() and (buf[:, 1 + dst_size[1]:] == 9).all()
+            small = pk.pyr_up(a[:22], dst_size=(44, dst_size[1]), border=border, value=200)
+            np.testing.assert_array_equal(out[:40], small[:40])
+            tail = pk.pyr_up(a[-22:], dst_size=(44 + dst_size[0] % 2, dst_size[1]), border=border, value=200)
+            np.testing.assert_array_equal(out[-30:], tail[-30:])
+            np.testing.assert_array_equal(out[500:530], ref.pyr_up(a[248:268], border=border, value=200,
+                                                                    dst_size=(40, dst_size[1]))[4:34])
+

@@ -37,6 +37,9 @@ struct U16 {  // uint16 lanes
     // Lane-wise low * K0 + high * K1 of such a vector (K0, K1 small: no saturation).
     template <int K0, int K1> static V madd_u8(V raw) { return _mm512_maddubs_epi16(raw, _mm512_set1_epi16(K1 << 8 | K0)); }
     static V lo_u8(V raw) { return _mm512_and_si512(raw, _mm512_set1_epi16(0x00ff)); }
+    // Lanes (hi & 0xff00) | lo (lo <= 255): two byte streams interleaved in one vector.
+    static void stream(uint16_t* p, V v) { _mm512_stream_si512((__m512i*)p, v); }  // p aligned to the vector
+    static V merge_hi(V hi, V lo) { return _mm512_ternarylogic_epi32(hi, _mm512_set1_epi16((short)0xff00), lo, 0xEA); }
     // N lanes of u8 from p, widened.
     static V load_u8(const uint8_t* p) { return _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)p)); }
     // Lanes of a then b (all <= 255) as 2N bytes.
@@ -165,6 +168,8 @@ struct U16 {
     static V load_raw(const uint8_t* p) { return _mm256_loadu_si256((const __m256i*)p); }
     template <int K0, int K1> static V madd_u8(V raw) { return _mm256_maddubs_epi16(raw, _mm256_set1_epi16(K1 << 8 | K0)); }
     static V lo_u8(V raw) { return _mm256_and_si256(raw, _mm256_set1_epi16(0x00ff)); }
+    static void stream(uint16_t* p, V v) { _mm256_stream_si256((__m256i*)p, v); }
+    static V merge_hi(V hi, V lo) { return _mm256_or_si256(_mm256_and_si256(hi, _mm256_set1_epi16((short)0xff00)), lo); }
     static V load_u8(const uint8_t* p) { return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)p)); }
     static void store_u8x2(uint8_t* p, V a, V b) {
         _mm256_storeu_si256((__m256i*)p, _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8));
@@ -272,6 +277,8 @@ struct U16 {
                              _mm_mullo_epi16(_mm_srli_epi16(raw, 8), _mm_set1_epi16(K1)));
     }
     static V lo_u8(V raw) { return _mm_and_si128(raw, _mm_set1_epi16(0x00ff)); }
+    static void stream(uint16_t* p, V v) { _mm_stream_si128((__m128i*)p, v); }
+    static V merge_hi(V hi, V lo) { return _mm_or_si128(_mm_and_si128(hi, _mm_set1_epi16((short)0xff00)), lo); }
     static V load_u8(const uint8_t* p) {
         return _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i*)p), _mm_setzero_si128());
     }
