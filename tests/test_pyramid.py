@@ -191,6 +191,22 @@ def test_pyr_down_fused_rows_every_width(dtype, isa):
                 assert_close(pk.pyr_down(a, **kw), ref.pyr_down(a, **kw), dtype, a)
 
 
+@pytest.mark.parametrize("cn", [2, 3, 4])
+def test_pyr_down_uint8_channels_every_width(cn, isa):
+    # uint8 with 2 to 4 channels: on AVX-512 each source row is split into even and odd
+    # pixels in blocks of 64 bytes, the rest and the border pixels in scalar code, and the
+    # filtered rows are reused across output rows (keyed by row; border rows repeat, and
+    # a constant border row has no address in the image). Widths across the block
+    # boundaries, every dst width, every border, heights from 1.
+    rng = np.random.default_rng(12)
+    for h, w in [(1, 40), (2, 21), (3, 33), (9, 43), (11, 64), (6, 65), (7, 100), (5, 131)]:
+        a = random_array(rng, (h, w, cn), np.uint8)
+        for border in BORDERS:
+            for dst_w in sorted({(w + 1) // 2, w // 2, (w + 2) // 2} - {0}):
+                kw = dict(border=border, value=201, dst_size=((h + 1) // 2, dst_w))
+                np.testing.assert_array_equal(pk.pyr_down(a, **kw), ref.pyr_down(a, **kw))
+
+
 def test_pyr_up_float32_streamed_rows_any_alignment():
     # A large float32 pyr_up into a given out= streams both rows of a pair straight to
     # dst; rows whose start is not vector-aligned (an offset view with an odd row stride)

@@ -21,10 +21,33 @@ constexpr bool kSimd = true;
 constexpr bool kHasFma = true;
 constexpr bool kHasGather = true;  // F32::gather, F32::store_u8
 constexpr bool kHasNear = true;    // F32::gather_near
+constexpr bool kHasSplitPx = true; // U16::split_px
+
+// Lane indices for U16::split_px: lane k of the even (ODD = 0) or odd pixels of CN
+// channels in a 64-lane table, 32 / CN pixels; spare lanes read lane 0.
+template <int CN, int ODD>
+struct SplitPxIdx {
+    alignas(64) uint16_t v[32];
+    constexpr SplitPxIdx() : v() {
+        for (int k = 0; k < 32; ++k) v[k] = uint16_t(k < (32 / CN) * CN ? 2 * CN * (k / CN) + k % CN + ODD * CN : 0);
+    }
+};
+template <int CN, int ODD>
+inline constexpr SplitPxIdx<CN, ODD> kSplitPxIdx{};
 
 struct U16 {  // uint16 lanes
     using V = __m512i;
     static constexpr int N = 32;
+    // The 2 * (32 / CN) pixels of CN interleaved uint8 channels at p (64 bytes read), split
+    // into the even pixels and the odd ones, widened: CN lanes per pixel, lanes from
+    // CN * (32 / CN) on unspecified.
+    template <int CN>
+    static void split_px(const uint8_t* p, V& even, V& odd) {
+        const V lo = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)p));
+        const V hi = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)(p + 32)));
+        even = _mm512_permutex2var_epi16(lo, _mm512_load_si512(kSplitPxIdx<CN, 0>.v), hi);
+        odd = _mm512_permutex2var_epi16(lo, _mm512_load_si512(kSplitPxIdx<CN, 1>.v), hi);
+    }
     static V load(const uint16_t* p) { return _mm512_loadu_si512(p); }
     static void store(uint16_t* p, V v) { _mm512_storeu_si512(p, v); }
     static V set1(uint16_t x) { return _mm512_set1_epi16((short)x); }
@@ -154,6 +177,7 @@ constexpr bool kSimd = true;
 constexpr bool kHasFma = true;
 constexpr bool kHasGather = true;  // F32::gather, F32::store_u8
 constexpr bool kHasNear = false;
+constexpr bool kHasSplitPx = false;
 
 struct U16 {
     using V = __m256i;
@@ -260,6 +284,7 @@ constexpr bool kSimd = true;
 constexpr bool kHasFma = false;
 constexpr bool kHasGather = false;
 constexpr bool kHasNear = false;
+constexpr bool kHasSplitPx = false;
 
 struct U16 {
     using V = __m128i;
@@ -367,6 +392,7 @@ constexpr bool kSimd = false;
 constexpr bool kHasFma = false;
 constexpr bool kHasGather = false;
 constexpr bool kHasNear = false;
+constexpr bool kHasSplitPx = false;
 struct U16 { static constexpr int N = 1; };
 struct F32 { static constexpr int N = 1; };
 struct F64 { static constexpr int N = 1; };
