@@ -38,6 +38,34 @@ def test_resize_matches_reference_exactly(dtype, layout, shape, isa):
         assert ours.tobytes() == theirs.tobytes(), (h, w, oh, ow, kw)
 
 
+@pytest.mark.parametrize("cn", [1, 2, 3, 4, 5])
+def test_resize_uint8_dyadic_scales_exact(cn, isa):
+    # uint8 bilinear with weights that are multiples of 2^-q (x2, x4, /2, x1.5, asymmetric
+    # x2) runs in 16-bit integers on AVX-512 (same bits as the float definition): widths
+    # with and without a tail after the 32-element blocks, every convention.
+    rng = np.random.default_rng(33)
+    cases = [((9, 40), (18, 80)), ((5, 37), (20, 148)), ((16, 70), (8, 35)), ((12, 64), (18, 96)), ((3, 11), (6, 22))]
+    for ((h, w), (oh, ow)), coordinates in itertools.product(cases, ["half_pixel", "asymmetric", "align_corners"]):
+        a = random_array(rng, (h, w, cn), np.uint8)
+        kw = dict(coordinates=coordinates)
+        ours, theirs = pk.resize(a, (oh, ow), **kw), ref.resize(a, (oh, ow), **kw)
+        assert ours.tobytes() == theirs.tobytes(), (h, w, oh, ow, coordinates)
+
+
+def test_resize_uint8_streamed_rows_any_alignment():
+    # A uint8 output of >= 4 MiB in reused memory is streamed from each row's first 64-byte
+    # boundary: an offset view with an odd row stride starts rows at every alignment.
+    rng = np.random.default_rng(34)
+    a = rng.integers(0, 256, (600, 700, 3), dtype=np.uint8)
+    buf = np.full((1200, 1400 * 3 + 5), 7, np.uint8)
+    out = np.lib.stride_tricks.as_strided(buf[:, 1:], shape=(1200, 1400, 3), strides=(buf.strides[0], 3, 1),
+                                          writeable=True)
+    assert out.nbytes >= 4 << 20
+    pk.resize(a, (1200, 1400), out=out)
+    assert (buf[:, 0] == 7).all() and (buf[:, 1 + 1400 * 3:] == 7).all()
+    np.testing.assert_array_equal(out[100:140], ref.resize(a[45:75], (60, 1400))[10:50])
+
+
 def test_threads_identical():
     a = random_array(np.random.default_rng(32), (2, 3, 67, 45), np.float32)
     outs = []

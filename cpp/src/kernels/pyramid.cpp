@@ -891,11 +891,6 @@ inline void round_to_stored(typename Traits<T>::I* v, int64_t n, Scratch<half_t>
 }
 
 enum UpOp { kUpPlain = 0, kUpSub = 1, kUpAdd = 2 };
-// uint8 one-channel pyr_up streams its rows straight to a reused dst from this size on
-// (it needs no staging row, unlike RowSink's streaming, hence the lower threshold).
-// Measured, 2 threads, same process, ordinary / streamed: 4 MiB output 1.11-1.24x,
-// 7 MiB 1.01-1.04x, 16 MiB 1.03-1.14x, 31 MiB 1.58-1.78x; 1 MiB 0.98x.
-constexpr int64_t kStreamBytesU8 = int64_t(4) << 20;
 
 // Separate functions with restrict pointers so the loops vectorise without alias checks.
 template <class T>
@@ -930,7 +925,7 @@ void pyr_up_op(const Image& src, const Image& dst, const BorderSpec& border, int
     const int64_t npairs = (dh + 1) / 2;
     constexpr bool kRowsU8 = OP == kUpPlain && std::is_same_v<T, uint8_t>;
     const std::vector<I> constrow(kRowsU8 && b == Border::constant ? (size_t)rowlen : 0, cval);
-    const bool stream_u8 = kRowsU8 && !dst.fresh && dst.planes() * dst.h * dst.w >= kStreamBytesU8;
+    const bool stream_u8 = kRowsU8 && !dst.fresh && dst.planes() * dst.h * dst.w >= kStreamBytesRows;
 
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<A> ring[3];

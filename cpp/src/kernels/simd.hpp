@@ -60,16 +60,23 @@ struct U16 {  // uint16 lanes
     // Lane-wise low * K0 + high * K1 of such a vector (K0, K1 small: no saturation).
     template <int K0, int K1> static V madd_u8(V raw) { return _mm512_maddubs_epi16(raw, _mm512_set1_epi16(K1 << 8 | K0)); }
     static V lo_u8(V raw) { return _mm512_and_si512(raw, _mm512_set1_epi16(0x00ff)); }
+    static V and_(V a, V b) { return _mm512_and_si512(a, b); }
+    static V shr_n(V a, int n) { return _mm512_srl_epi16(a, _mm_cvtsi32_si128(n)); }
+    // base[idx[i]] for idx[i] < 2N: a two-register permute (as F32::gather_near).
+    static V gather_near(const uint16_t* base, const uint16_t* idx) {
+        return _mm512_permutex2var_epi16(_mm512_loadu_si512(base), _mm512_loadu_si512(idx), _mm512_loadu_si512(base + N));
+    }
     // Lanes (hi & 0xff00) | lo (lo <= 255): two byte streams interleaved in one vector.
     static void stream(uint16_t* p, V v) { _mm512_stream_si512((__m512i*)p, v); }  // p aligned to the vector
     static V merge_hi(V hi, V lo) { return _mm512_ternarylogic_epi32(hi, _mm512_set1_epi16((short)0xff00), lo, 0xEA); }
     // N lanes of u8 from p, widened.
     static V load_u8(const uint8_t* p) { return _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)p)); }
     // Lanes of a then b (all <= 255) as 2N bytes.
-    static void store_u8x2(uint8_t* p, V a, V b) {
+    static void store_u8x2(uint8_t* p, V a, V b) { _mm512_storeu_si512(p, pack_u8x2(a, b)); }
+    static void stream_u8x2(uint8_t* p, V a, V b) { _mm512_stream_si512((__m512i*)p, pack_u8x2(a, b)); }  // p aligned
+    static V pack_u8x2(V a, V b) {
         // maskz form: the plain one trips GCC 12's -Wmaybe-uninitialized in its own header
-        _mm512_storeu_si512(p, _mm512_maskz_permutexvar_epi64(0xff, _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7),
-                                                              _mm512_packus_epi16(a, b)));
+        return _mm512_maskz_permutexvar_epi64(0xff, _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), _mm512_packus_epi16(a, b));
     }
     // Interleave: lo = a0 b0 a1 b1 ... (first N), hi = the rest.
     static void zip(V a, V b, V& lo, V& hi) {
