@@ -377,39 +377,25 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
 
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<float> srow;
-        // A few horizontally filtered source rows, reused by consecutive output rows.
-        const int slots = ky + 1;
-        std::vector<Scratch<C>> cache((size_t)slots);
-        std::vector<int64_t> key((size_t)slots, -1), used((size_t)slots, -1);
+        RowCache<C> cache(ky + 1);
         std::vector<const C*> rows((size_t)ky);
         Scratch<C> obuf;
-        int64_t tick = 0;
         for (int64_t item = begin; item < end; ++item) {
             const int64_t p = item / dh, y = item % dh;
-            ++tick;
+            cache.next_row();
             for (int k = 0; k < ky; ++k) {
-                const int64_t want = p * src.h + iy[y * ky + k];
-                int slot = -1;
-                for (int s = 0; s < slots; ++s)
-                    if (key[s] == want) slot = s;
-                if (slot < 0) {  // the least recently used slot not needed by this row
-                    for (int s = 0; s < slots; ++s)
-                        if (used[s] != tick && (slot < 0 || used[s] < used[slot])) slot = s;
-                    key[slot] = want;
-                    const T* row = (const T*)(src.plane(p) + (want - p * src.h) * src.sh);
-                    bool done = false;
+                const int64_t sy = iy[y * ky + k];
+                rows[(size_t)k] = cache.get(p * src.h + sy, drowlen, [&](C* h) {
+                    const T* row = (const T*)(src.plane(p) + sy * src.sh);
                     if constexpr (kGather) {
                         if (gather) {
-                            horizontal_gather<simd::F32>(float_row<simd::F32>(row, src.w * cn, srow),
-                                                         (float*)cache[slot].get(drowlen), drowlen, gi0.data(),
-                                                         gi1.data(), gw0.data(), gw1.data(), gbase.data());
-                            done = true;
+                            horizontal_gather<simd::F32>(float_row<simd::F32>(row, src.w * cn, srow), (float*)h, drowlen,
+                                                         gi0.data(), gi1.data(), gw0.data(), gw1.data(), gbase.data());
+                            return;
                         }
                     }
-                    if (!done) horizontal<T, C>(row, cache[slot].get(drowlen), dw, cn, ix, cwx.data(), kx);
-                }
-                used[slot] = tick;
-                rows[k] = cache[slot].get(drowlen);
+                    horizontal<T, C>(row, h, dw, cn, ix, cwx.data(), kx);
+                });
             }
             T* drow = (T*)(dst.plane(p) + y * dst.sh);
             if constexpr (std::is_same_v<T, C> || (kGather && std::is_same_v<T, uint8_t>)) {
