@@ -1,7 +1,8 @@
 // The few vector operations the hand-written kernel loops use, defined once per ISA level
 // at that level's widest width (AVX-512BW: 512-bit, AVX2: 256, SSE2: 128). A kernel loop is
 // written once against U16 / F32 and compiled per level; kSimd is false where none of these
-// exist (other architectures), and kernels then run their scalar loops only. F32 / F64 also
+// exist (other architectures, or PK_NO_SIMD: the CMake option PK_PORTABLE builds that
+// way on x86 so CI runs the scalar loops), and kernels then run their scalar loops only. F32 / F64 also
 // load narrower dtypes, converted exactly (the loads a blur's vertical pass needs).
 //
 // Every operation is exact lane-wise arithmetic in the lane type, so a loop written with
@@ -16,7 +17,7 @@ namespace pk {
 namespace PK_ISA_NS {
 namespace simd {
 
-#if defined(__AVX512BW__)
+#if defined(__AVX512BW__) && !defined(PK_NO_SIMD)
 constexpr bool kSimd = true;
 constexpr bool kHasFma = true;
 constexpr bool kHasGather = true;  // F32::gather, F32::store_u8
@@ -179,7 +180,7 @@ struct F64 {
     static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
 };
 
-#elif defined(__AVX2__)
+#elif defined(__AVX2__) && !defined(PK_NO_SIMD)
 constexpr bool kSimd = true;
 constexpr bool kHasFma = true;
 constexpr bool kHasGather = true;  // F32::gather, F32::store_u8
@@ -286,7 +287,7 @@ struct F64 {
     static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
 };
 
-#elif defined(__SSE2__)
+#elif defined(__SSE2__) && !defined(PK_NO_SIMD)
 constexpr bool kSimd = true;
 constexpr bool kHasFma = false;
 constexpr bool kHasGather = false;
@@ -400,9 +401,28 @@ constexpr bool kHasFma = false;
 constexpr bool kHasGather = false;
 constexpr bool kHasNear = false;
 constexpr bool kHasSplitPx = false;
-struct U16 { static constexpr int N = 1; };
-struct F32 { static constexpr int N = 1; };
-struct F64 { static constexpr int N = 1; };
+// No vector unit: the kernels run their scalar loops only. The vector operations are
+// declared here and never defined: every use sits in a branch discarded at compile time
+// (`if constexpr (kSimd)` and the kHas* flags), but C++ still checks such branches outside
+// templates, so the names must exist for the portable build to compile.
+struct NoVec {
+    struct V {};
+    using I = V;
+    static constexpr int N = 1;
+#define PK_NOVEC(name) template <class... A> static V name(A&&...);
+#define PK_NOVEC_K(name) template <int... K, class... A> static V name(A&&...);
+    PK_NOVEC(add) PK_NOVEC(and_) PK_NOVEC(div) PK_NOVEC(fma) PK_NOVEC(gather) PK_NOVEC(gather_near) PK_NOVEC(iadd)
+    PK_NOVEC(iota) PK_NOVEC(iset1) PK_NOVEC(lo_u8) PK_NOVEC(load) PK_NOVEC(load_raw) PK_NOVEC(load_u8)
+    PK_NOVEC(merge_hi) PK_NOVEC(mul) PK_NOVEC(next1) PK_NOVEC(prev1) PK_NOVEC(set1) PK_NOVEC(shr_n) PK_NOVEC(store)
+    PK_NOVEC(store_idx) PK_NOVEC(store_u8) PK_NOVEC(store_u8x2) PK_NOVEC(stream) PK_NOVEC(stream_u8x2)
+    PK_NOVEC(take_max) PK_NOVEC(unzip) PK_NOVEC(widen) PK_NOVEC(zip)
+    PK_NOVEC_K(shl) PK_NOVEC_K(shr) PK_NOVEC_K(madd_u8) PK_NOVEC_K(split_px)
+#undef PK_NOVEC
+#undef PK_NOVEC_K
+};
+struct U16 : NoVec {};
+struct F32 : NoVec {};
+struct F64 : NoVec {};
 #endif
 
 }  // namespace simd
