@@ -341,6 +341,16 @@ def _pool_workloads(pk, rng, quick: bool, torch) -> List[Workload]:
                                         align_corners=False) for b in (1, 2, 3, 6)]
         return torch.cat(parts, 1, out=tpsp_out)
 
+    spp_in = rng.standard_normal((2, 256, 13, 13) if quick else (8, 512, 32, 32)).astype(np.float32)
+    tspp = torch.from_numpy(spp_in) if torch is not None else None
+
+    def torch_spp():
+        return torch.cat([F.adaptive_max_pool2d(tspp, lv).flatten(1) for lv in (1, 2, 4)], 1)
+
+    work.append(Workload("spatial_pyramid_pool", f"{'x'.join(map(str, spp_in.shape))} float32 levels 1,2,4 max "
+                         "(adaptive_max_pool2d + flatten + cat)", lambda: pk.spatial_pyramid_pool(spp_in),
+                         torch_spp if F is not None else None, lambda a, b: bool(np.array_equal(a, b.numpy())), None,
+                         peer_name="torch"))
     work.append(Workload("pyramid_pool", "1x512x64x64 float32 bins 1,2,3,6 (adaptive_avg_pool2d + interpolate + "
                          "cat), into a preallocated output", lambda: pk.pyramid_pool(psp_in, out=psp_out),
                          torch_psp if F is not None else None,
@@ -349,8 +359,10 @@ def _pool_workloads(pk, rng, quick: bool, torch) -> List[Workload]:
 
 
 OPS = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian", "gaussian_blur", "dog_pyramid", "resize",
-       "interpolate", "conv_transpose2d", "max_pool2d", "avg_pool2d", "max_unpool2d", "pyramid_pool"]
-TORCH_OPS = ("interpolate", "conv_transpose2d", "max_pool2d", "avg_pool2d", "max_unpool2d", "pyramid_pool")
+       "interpolate", "conv_transpose2d", "max_pool2d", "avg_pool2d", "max_unpool2d", "spatial_pyramid_pool",
+       "pyramid_pool"]
+TORCH_OPS = ("interpolate", "conv_transpose2d", "max_pool2d", "avg_pool2d", "max_unpool2d", "spatial_pyramid_pool",
+             "pyramid_pool")
 
 
 def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, quick: bool = False,

@@ -147,6 +147,30 @@ void vertical_sum(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t d
     }
 }
 
+// acc[e] = the maximum over the window's rows of row j's element e (float32, take_max's
+// rule per element), e < n; returns acc.
+inline const float* vertical_max(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t dy,
+                                 float* __restrict acc, int64_t n) {
+    int64_t e = 0;
+    if constexpr (simd::kSimd) {
+        using S = simd::F32;
+        for (; e + S::N <= n; e += S::N) {
+            typename S::V m = S::load(row_ptr<float>(src, p, y0) + e);
+            for (int64_t j = 1; j < ny; ++j) m = S::take_max(m, S::load(row_ptr<float>(src, p, y0 + j * dy) + e));
+            S::store(acc + e, m);
+        }
+    }
+    for (; e < n; ++e) {
+        float m = row_ptr<float>(src, p, y0)[e];
+        for (int64_t j = 1; j < ny; ++j) {
+            const float v = row_ptr<float>(src, p, y0 + j * dy)[e];
+            if (v > m || v != v) m = v;
+        }
+        acc[e] = m;
+    }
+    return acc;
+}
+
 template <class T>
 void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolAxis& ay, const PoolAxis& ax, bool avg,
                const int64_t* fy, const int64_t* fx, int64_t divisor, int nthreads) {
@@ -276,7 +300,30 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                         ve = inner.hi;
                     }
                 }
-                scalar_outside(vb, ve, scalar_max);
+                // Planar float32 without indices and without a regular interior (adaptive
+                // pooling, SPP): the window rows' maximum per column first, in
+                // vectors (vertical_max), then each window's columns. A maximum does not
+                // depend on the order except when it is NaN (which NaN) or zero (which sign):
+                // those windows rerun the definition.
+                const float* cmax = nullptr;
+                if constexpr (kVec)
+                    if (!irow && cn == 1 && vb == ve && vb > 0) cmax = vertical_max(src, p, y0, ny, dy, accbuf.get(W), W);
+                auto wide_max = [&](int64_t x, int64_t c) {
+                    if (cmax) {
+                        const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
+                        float m = -std::numeric_limits<float>::infinity();
+                        for (int64_t i = 0; i < nx; ++i) {
+                            const float v = cmax[x0 + i * dx];
+                            if (v > m || v != v) m = v;
+                        }
+                        if (m == m && m != 0.0f) {
+                            o[x] = C(m);
+                            return;
+                        }
+                    }
+                    scalar_max(x, c);
+                };
+                scalar_outside(vb, ve, wide_max);
             }
             if constexpr (!std::is_same_v<T, C>) store_rounded<T, C>(o, (T*)(dst.plane(p) + oy * dst.sh), rowlen);
         }
