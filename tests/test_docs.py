@@ -46,6 +46,19 @@ def test_bench_scaling_section(tmp_path, capsys):
     assert (tmp_path / "s.png").stat().st_size > 0
 
 
+def test_bench_chart(tmp_path):
+    # The results chart: one bar per timed row with a peer; rows without one are left out.
+    import importlib.util
+    from pyramidkit import _bench
+    if importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("matplotlib not installed")
+    row = dict(op="pyr_down", workload="8x8 uint8", peer="opencv", speedup=2.0, copy_fraction=0.5, threads=2)
+    res = {"results": [row, dict(row, peer="torch", speedup=300.0, copy_fraction=None), dict(row, speedup=None)]}
+    assert _bench.plot(res, str(tmp_path / "r.png"))
+    assert (tmp_path / "r.png").stat().st_size > 0
+    assert not _bench.plot({"results": [dict(row, speedup=None)]}, str(tmp_path / "none.png"))
+
+
 def test_every_public_function_has_an_example():
     missing = [n for n in pyramidkit.__all__ if ">>>" not in (getattr(pyramidkit, n).__doc__ or "")]
     assert not missing, f"no docstring example: {missing}"

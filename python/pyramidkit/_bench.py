@@ -436,19 +436,38 @@ def plot(res: Dict, path: str) -> bool:
         print("matplotlib is not installed: no chart written (pip install matplotlib)", file=sys.stderr)
         return False
     rows = [r for r in res["results"] if r["speedup"] is not None]
-    labels = [f"{r['op']}\n{r['workload'].replace(', ', chr(10))}" for r in rows]
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(rows)), 4))
-    ax.bar(range(len(rows)), [r["speedup"] for r in rows], color="#3b7dd8", label="speedup vs the peer")
-    ax.plot(range(len(rows)), [r["copy_fraction"] if r["copy_fraction"] is not None else np.nan for r in rows],
-            "o", color="#d8573b", label="fraction of copy bandwidth")
-    ax.axhline(1.0, color="gray", lw=0.8)
-    ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels(labels, fontsize=8)
-    ax.set_ylabel("ratio (higher is better)")
-    ax.set_title(f"pyramidkit vs OpenCV / torch, {rows[0]['threads'] if rows else '?'} threads, medians")
-    ax.legend(fontsize=8)
+    if not rows:
+        return False
+    # One horizontal bar per workload, grouped as the table is: speedup on a log axis (the
+    # ratios span 1x to several hundred x), the fraction of copy bandwidth beside it.
+    def short(text: str, n: int = 58) -> str:
+        return text if len(text) <= n else text[:n - 3] + "..."
+
+    labels = [short(f"{r['op']}: {r['workload']}") + f"  [{r['peer']}]" for r in rows]
+    colours = {"opencv": "#3b7dd8", "torch": "#d8833b", "scikit-image": "#4fa35a", "pillow": "#8a5cc2",
+               "kornia": "#c24f7a"}
+    y = np.arange(len(rows))[::-1]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 1.2 + 0.3 * len(rows)), sharey=True,
+                                 gridspec_kw={"width_ratios": [3, 1]})
+    speed = [r["speedup"] for r in rows]
+    ax.barh(y, speed, color=[colours.get(r["peer"], "#777777") for r in rows])
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", lw=0.8)
+    for yy, v in zip(y, speed):
+        ax.text(v * 1.05, yy, f"{v:.2f}x", va="center", fontsize=7)
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_xlabel("speedup over the peer (log scale; 1 = same speed)")
+    ax.set_xlim(min(0.5, min(speed) / 1.5), max(speed) * 3)
+    frac = [r["copy_fraction"] if r["copy_fraction"] is not None else 0.0 for r in rows]
+    bx.barh(y, frac, color="#999999")
+    bx.axvline(0.67, color="#d8573b", lw=0.8, ls="--")
+    bx.set_xlim(0, 1.2)
+    bx.set_xlabel("fraction of copy bandwidth\n(dashed: the 0.67 goal)")
+    fig.suptitle(f"pyramidkit against each peer, {rows[0]['threads']} threads, medians of rounds", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
     return True
 
 
