@@ -48,6 +48,23 @@ def test_matches_reference(dtype, isa):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=tolerance(x, w, dtype), err_msg=str((xs, ws, kw)))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_depthwise_wide_rows(dtype, isa):
+    # Depthwise (one channel in and out per group) takes its own inline path, four vectors of
+    # a phase row at a time: rows wide enough for that and for its remainder, every stride,
+    # kernel, dilation and padding mix below, with and without bias.
+    rng = np.random.default_rng(13)
+    for (k, s, d, p, op), w_in in zip([(4, 2, 1, 1, 0), (3, 1, 1, 0, 0), (5, 3, 2, 2, 1), (2, 2, 1, 0, 1), (3, 2, 2, 1, 0)],
+                                      [70, 150, 45, 101, 97]):
+        x = rng.standard_normal((2, 6, 3, w_in)).astype(dtype)
+        w = rng.standard_normal((6, 1, k, k)).astype(dtype)
+        for b in (None, rng.standard_normal(6).astype(dtype)):
+            kw = dict(stride=s, padding=p, output_padding=op, groups=6, dilation=d)
+            ours, theirs = pk.conv_transpose2d(x, w, b, **kw), ref.conv_transpose2d(x, w, b, **kw)
+            assert ours.shape == theirs.shape and ours.shape[-1] >= 128
+            np.testing.assert_allclose(ours, theirs, rtol=0, atol=tolerance(x, w, dtype), err_msg=str(kw))
+
+
 @pytest.mark.skipif(torch is None, reason="torch not installed")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
 def test_matches_torch(dtype):
