@@ -966,14 +966,12 @@ void pyr_up_op(const Image& src, const Image& dst, const BorderSpec& border, int
                         const int64_t sy = up_index(j - 1 + k, H, b, true);
                         r[k] = sy < 0 ? constrow.data() : (const I*)(src.plane(p) + sy * src.sh);
                     }
-                    T* drow0 = (T*)(dplane + 2 * j * dst.sh);
-                    T* drow1 = 2 * j + 1 < dh ? (T*)(dplane + (2 * j + 1) * dst.sh) : nullptr;
-                    I* even = sink.row(drow0, dw, 0);
-                    I* odd = drow1 ? sink.row(drow1, dw, 1) : nullptr;
+                    // Straight to dst (streamed itself when large), never through the sink's
+                    // staging rows.
+                    uint8_t* even = (uint8_t*)(dplane + 2 * j * dst.sh);
+                    uint8_t* odd = 2 * j + 1 < dh ? (uint8_t*)(dplane + (2 * j + 1) * dst.sh) : nullptr;
                     up_rows_u8(r[0], r[1], r[2], even, odd, W, dw, colmap.data(), cval, vsum[0].aligned(W + 2, 1),
                                vsum[1].aligned(W + 2, 1), stream_u8);
-                    sink.finish(drow0, even, dw);
-                    if (drow1) sink.finish(drow1, odd, dw);
                     continue;
                 }
             }
