@@ -1,9 +1,9 @@
 // The few vector operations the hand-written kernel loops use, defined once per ISA level
 // at that level's widest width (AVX-512BW: 512-bit, AVX2: 256, SSE2: 128). A kernel loop is
 // written once against U16 / F32 and compiled per level; kSimd is false where none of these
-// exist (other architectures, or PK_NO_SIMD: the CMake option PK_PORTABLE builds that
-// way on x86 so CI runs the scalar loops), and kernels then run their scalar loops only. F32 / F64 also
-// load narrower dtypes, converted exactly (the loads a blur's vertical pass needs).
+// exist (other architectures, or PK_NO_SIMD: the CMake option PK_PORTABLE builds that way
+// on x86 so CI runs the scalar loops), and kernels then run their scalar loops only.
+// F32 / F64 also load narrower dtypes, converted exactly (a blur's vertical pass needs them).
 //
 // Every operation is exact lane-wise arithmetic in the lane type, so a loop written with
 // them gives the same bits as the scalar loop with the same operation order. The one
@@ -67,8 +67,8 @@ struct U16 {  // uint16 lanes
     static V gather_near(const uint16_t* base, const uint16_t* idx) {
         return _mm512_permutex2var_epi16(_mm512_loadu_si512(base), _mm512_loadu_si512(idx), _mm512_loadu_si512(base + N));
     }
-    // Lanes (hi & 0xff00) | lo (lo <= 255): two byte streams interleaved in one vector.
     static void stream(uint16_t* p, V v) { _mm512_stream_si512((__m512i*)p, v); }  // p aligned to the vector
+    // Lanes (hi & 0xff00) | lo (lo <= 255): two byte streams interleaved in one vector.
     static V merge_hi(V hi, V lo) { return _mm512_ternarylogic_epi32(hi, _mm512_set1_epi16((short)0xff00), lo, 0xEA); }
     // N lanes of u8 from p, widened.
     static V load_u8(const uint8_t* p) { return _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)p)); }
