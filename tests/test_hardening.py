@@ -74,12 +74,16 @@ def test_memory_stays_flat():
                 pass
 
     run(2000)  # warm-up: caches, thread pools, interned strings
-    gc.collect()
-    before = _rss_bytes()
-    run(20000)
-    gc.collect()
-    grown = _rss_bytes() - before
-    assert grown < 8 << 20, f"RSS grew by {grown / 2**20:.1f} MiB over 20000 calls"
+    # Two measured windows: a leak grows both; a one-off (a thread pool resized by an
+    # earlier test, an allocator arena; seen once in CI: 14.8 MiB in one window) only one.
+    rss = []
+    for _ in range(3):
+        gc.collect()
+        rss.append(_rss_bytes())
+        if len(rss) < 3:
+            run(20000)
+    grown = min(rss[1] - rss[0], rss[2] - rss[1])
+    assert grown < 4 << 20, f"RSS grew by {grown / 2**20:.1f} MiB in each of two windows of 20000 calls"
 
 
 # ---------------------------------------------------------------- property tests
