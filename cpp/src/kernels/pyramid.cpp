@@ -27,11 +27,18 @@ constexpr int64_t kMinElemsPerThread = 1 << 15;
 // Source row (through the border; -1: the constant) of tap k of pyr_down output row y.
 inline int64_t down_source_row(int64_t y, int k, int64_t H, Border b) { return border_index(2 * y + k - 2, H, b); }
 
+// 1 4 6 4 1 of five values, in the order every scalar loop and the float vector loops use:
+// ((a + e) + (b + d) * 4) + c * 6, converted to the accumulator type A.
+template <class A, class X>
+inline A tap5(X a, X b, X c, X d, X e) {
+    return A(((a + e) + (b + d) * 4) + c * 6);
+}
+
 template <class I, class A>
 inline void down_vertical(const I* __restrict r0, const I* __restrict r1, const I* __restrict r2,
                           const I* __restrict r3, const I* __restrict r4, A* __restrict t, int64_t n) {
     for (int64_t i = 0; i < n; ++i)
-        t[i] = A(((r0[i] + r4[i]) + (r1[i] + r3[i]) * 4) + r2[i] * 6);
+        t[i] = tap5<A>(r0[i], r1[i], r2[i], r3[i], r4[i]);
 }
 
 // 1 4 6 4 1 of five vectors. Floats in the scalar loops' order, ((a + e) + (b + d) * 4) + c * 6;
@@ -91,9 +98,9 @@ inline void down_u8_block(const uint8_t* const* p, uint8_t* const* out) {
             uint16_t h[5];
             for (int i = 0; i < 5; ++i) {
                 const uint8_t* q = p[2 * o + i];
-                h[i] = uint16_t(((q[0] + q[4]) + (q[1] + q[3]) * 4) + q[2] * 6);
+                h[i] = tap5<uint16_t>(q[0], q[1], q[2], q[3], q[4]);
             }
-            out[o][0] = Traits<uint8_t>::down(uint16_t(((h[0] + h[4]) + (h[1] + h[3]) * 4) + h[2] * 6));
+            out[o][0] = Traits<uint8_t>::down(tap5<uint16_t>(h[0], h[1], h[2], h[3], h[4]));
         }
     }
 }
@@ -149,11 +156,10 @@ void down_rows_u8(const uint8_t* const* r, uint8_t* const* out, int64_t W, int64
                     t[k] = m < 0 ? cval : r[i][m];
                 }
             }
-            h[i] = uint16_t(((t[0] + t[4]) + (t[1] + t[3]) * 4) + t[2] * 6);
+            h[i] = tap5<uint16_t>(t[0], t[1], t[2], t[3], t[4]);
         }
         for (int q = 0; q < NO; ++q)
-            out[q][j] = Traits<uint8_t>::down(
-                uint16_t(((h[2 * q] + h[2 * q + 4]) + (h[2 * q + 1] + h[2 * q + 3]) * 4) + h[2 * q + 2] * 6));
+            out[q][j] = Traits<uint8_t>::down(tap5<uint16_t>(h[2 * q], h[2 * q + 1], h[2 * q + 2], h[2 * q + 3], h[2 * q + 4]));
     };
     // Wide rows: output 0 and the last one to three in scalar code, everything between
     // read in place, the last block moved left to end where in-place reads end (it then
@@ -201,7 +207,8 @@ inline void down_finish_cn1(const float* __restrict te, const float* __restrict 
             S::store(out + x, down_vec<S>(sum5<S>(v)));
         }
     }
-    for (; x < x1; ++x) out[x] = Traits<float>::down(((te[x - 1] + te[x + 1]) + (to[x - 1] + to[x]) * 4) + te[x] * 6);
+    for (; x < x1; ++x)
+        out[x] = Traits<float>::down(tap5<float>(te[x - 1], to[x - 1], te[x], to[x], te[x + 1]));
 }
 
 // Vertical sums of rows r[0..4] (and, with R2, of r[2..6]: two output rows from seven
@@ -264,8 +271,8 @@ std::pair<int64_t, int64_t> down_fused_cn1(const float* const* r, int64_t W, flo
         else e[i >> 1] = v;
     };
     for (; j < W; ++j) {
-        put(te, to, j, ((r[0][j] + r[4][j]) + (r[1][j] + r[3][j]) * 4) + r[2][j] * 6);
-        if constexpr (R2) put(te1, to1, j, ((r[2][j] + r[6][j]) + (r[3][j] + r[5][j]) * 4) + r[4][j] * 6);
+        put(te, to, j, tap5<float>(r[0][j], r[1][j], r[2][j], r[3][j], r[4][j]));
+        if constexpr (R2) put(te1, to1, j, tap5<float>(r[2][j], r[3][j], r[4][j], r[5][j], r[6][j]));
     }
     return {begin, end};
 }
@@ -335,7 +342,7 @@ void down_hrow_px(const uint8_t* __restrict s, uint16_t* __restrict e, uint16_t*
             S::store(h + k, sum5<S>(v));
         }
     }
-    for (; k < n; ++k) h[k] = uint16_t(((e[k - CN] + e[k + CN]) + (o[k - CN] + o[k]) * 4) + e[k] * 6);
+    for (; k < n; ++k) h[k] = tap5<uint16_t>(e[k - CN], o[k - CN], e[k], o[k], e[k + CN]);
 }
 
 // One output row of n lanes from five h rows.
@@ -350,7 +357,7 @@ inline void down_vrow_px(const uint16_t* const* hr, uint8_t* __restrict out, int
         for (; k + 2 * S::N <= n; k += 2 * S::N) S::store_u8x2(out + k, one(k), one(k + S::N));
     }
     for (; k < n; ++k)
-        out[k] = Traits<uint8_t>::down(uint16_t(((hr[0][k] + hr[4][k]) + (hr[1][k] + hr[3][k]) * 4) + hr[2][k] * 6));
+        out[k] = Traits<uint8_t>::down(tap5<uint16_t>(hr[0][k], hr[1][k], hr[2][k], hr[3][k], hr[4][k]));
 }
 
 // Interleaved channels (2 <= CN <= 4): filter at full resolution, where every tap is a
@@ -362,7 +369,7 @@ inline void down_horizontal_fullres(const typename Traits<T>::A* __restrict t, t
     using A = typename Traits<T>::A;
     const int64_t n = (2 * dw - 1) * CN;
     for (int64_t j = 0; j < n; ++j)
-        f[j] = Traits<T>::down(A(((t[j - 2 * CN] + t[j + 2 * CN]) + (t[j - CN] + t[j + CN]) * 4) + t[j] * 6));
+        f[j] = Traits<T>::down(tap5<A>(t[j - 2 * CN], t[j - CN], t[j], t[j + CN], t[j + 2 * CN]));
     for (int64_t x = 0; x < dw; ++x)
         for (int c = 0; c < CN; ++c) out[x * CN + c] = f[2 * x * CN + c];
 }
@@ -376,15 +383,14 @@ inline void down_horizontal(const typename Traits<T>::A* __restrict t, typename 
     if constexpr (CN == 1) {
         for (int64_t x = 0; x < dw; ++x) {
             const A* p = t + 2 * x;
-            out[x] = Traits<T>::down(A(((p[-2] + p[2]) + (p[-1] + p[1]) * 4) + p[0] * 6));
+            out[x] = Traits<T>::down(tap5<A>(p[-2], p[-1], p[0], p[1], p[2]));
         }
     } else {
         for (int64_t x = 0; x < dw; ++x) {
             const A* p = t + 2 * x * cn;
             typename Traits<T>::I* o = out + x * cn;
             for (int64_t c = 0; c < cn; ++c)
-                o[c] = Traits<T>::down(
-                    A(((p[c - 2 * cn] + p[c + 2 * cn]) + (p[c - cn] + p[c + cn]) * 4) + p[c] * 6));
+                o[c] = Traits<T>::down(tap5<A>(p[c - 2 * cn], p[c - cn], p[c], p[c + cn], p[c + 2 * cn]));
         }
     }
 }
