@@ -147,6 +147,13 @@ void vertical_sum(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t d
     }
 }
 
+// torch's maximum rule for one value v after the running maximum m: v replaces m where it is
+// greater or NaN (ties keep the earlier element; a NaN wins, and a later NaN replaces it).
+template <class C>
+inline bool replaces(C v, C m) {
+    return v > m || v != v;
+}
+
 // acc[e] = the maximum over the window's rows of row j's element e (float32, take_max's
 // rule per element), e < n; returns acc.
 inline const float* vertical_max(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t dy,
@@ -164,7 +171,7 @@ inline const float* vertical_max(const Image& src, int64_t p, int64_t y0, int64_
         float m = row_ptr<float>(src, p, y0)[e];
         for (int64_t j = 1; j < ny; ++j) {
             const float v = row_ptr<float>(src, p, y0 + j * dy)[e];
-            if (v > m || v != v) m = v;
+            if (replaces(v, m)) m = v;
         }
         acc[e] = m;
     }
@@ -253,7 +260,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                         for (int64_t i = 0; i < nx; ++i) {
                             const int64_t w = x0 + i * dx;
                             const C v = load_c<C>(r[w * cn + c]);
-                            if (v > m || v != v) {
+                            if (replaces(v, m)) {
                                 m = v;
                                 best = h * W + w;
                             }
@@ -314,7 +321,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                         float m = -std::numeric_limits<float>::infinity();
                         for (int64_t i = 0; i < nx; ++i) {
                             const float v = cmax[x0 + i * dx];
-                            if (v > m || v != v) m = v;
+                            if (replaces(v, m)) m = v;
                         }
                         if (m == m && m != 0.0f) {
                             o[x] = C(m);
