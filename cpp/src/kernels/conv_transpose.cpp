@@ -105,8 +105,9 @@ inline void depthwise_phase(const T* const* x, const T* const* w, int ntaps, T b
     int64_t m = 0;
     if constexpr (simd::kSimd) {
         using S = typename L::S;
-        constexpr int U = 4;  // independent accumulators: one chain of multiply-adds is latency bound
-        for (; m + U * S::N <= pitch; m += U * S::N) {
+        // U vectors of the row from m on, U independent accumulators.
+        auto run = [&](auto u_count) {
+            constexpr int U = decltype(u_count)::value;
             typename S::V a[U];
             for (int u = 0; u < U; ++u) a[u] = S::set1(bias);
             for (int t = 0; t < ntaps; ++t) {
@@ -117,15 +118,9 @@ inline void depthwise_phase(const T* const* x, const T* const* w, int ntaps, T b
                 }
             }
             for (int u = 0; u < U; ++u) S::store(acc + m + u * S::N, a[u]);
-        }
-        for (; m + S::N <= pitch; m += S::N) {
-            typename S::V a = S::set1(bias);
-            for (int t = 0; t < ntaps; ++t) {
-                if constexpr (simd::kHasFma) a = S::fma(S::set1(w[t][0]), S::load(x[t] + m), a);
-                else a = S::add(a, S::mul(S::set1(w[t][0]), S::load(x[t] + m)));
-            }
-            S::store(acc + m, a);
-        }
+        };
+        for (; m + 4 * S::N <= pitch; m += 4 * S::N) run(std::integral_constant<int, 4>{});
+        for (; m + S::N <= pitch; m += S::N) run(std::integral_constant<int, 1>{});
     }
     for (; m < pitch; ++m) {
         T a = bias;
