@@ -140,6 +140,27 @@ void vertical(const C* const* rows, const C* w, int ky, T* __restrict o, int64_t
     }
 }
 
+// Two-tap rows expanded over channels: element e = x * cn + c reads source elements
+// i0[e] and i1[e] (ix: the column taps, two per output column).
+inline void element_taps(const int32_t* ix, int64_t dw, int64_t cn, std::vector<int32_t>& i0,
+                         std::vector<int32_t>& i1) {
+    i0.resize((size_t)(dw * cn));
+    i1.resize((size_t)(dw * cn));
+    for (int64_t x = 0; x < dw; ++x)
+        for (int64_t c = 0; c < cn; ++c) {
+            i0[(size_t)(x * cn + c)] = (int32_t)(ix[2 * x] * cn + c);
+            i1[(size_t)(x * cn + c)] = (int32_t)(ix[2 * x + 1] * cn + c);
+        }
+}
+
+// The lowest and highest source element that elements [e0, e0 + n) read.
+inline std::pair<int32_t, int32_t> tap_range(const std::vector<int32_t>& i0, const std::vector<int32_t>& i1,
+                                             int64_t e0, int64_t n) {
+    const int32_t *a = i0.data() + e0, *b = i1.data() + e0;
+    return {std::min(*std::min_element(a, a + n), *std::min_element(b, b + n)),
+            std::max(*std::max_element(a, a + n), *std::max_element(b, b + n))};
+}
+
 // A few horizontally filtered source rows per thread, reused by consecutive output rows.
 template <class X>
 class RowCache {
@@ -211,22 +232,20 @@ inline DyadicTables dyadic_tables(const int32_t* ix, const double* wx, int64_t d
         const int qx = dyadic_shift(wx, dw), qy = dyadic_shift(wy, dh);
         if (qx < 0 || qy < 0 || qx + qy > 8) return t;
         const int64_t n = dw * cn;
-        t.w0.resize((size_t)n); t.w1.resize((size_t)n); t.a0.resize((size_t)n); t.a1.resize((size_t)n);
+        element_taps(ix, dw, cn, t.a0, t.a1);
+        t.w0.resize((size_t)n);
+        t.w1.resize((size_t)n);
         for (int64_t x = 0; x < dw; ++x)
             for (int64_t c = 0; c < cn; ++c) {
-                const size_t e = (size_t)(x * cn + c);
-                t.a0[e] = (int32_t)(ix[2 * x] * cn + c);
-                t.a1[e] = (int32_t)(ix[2 * x + 1] * cn + c);
-                t.w0[e] = (uint16_t)(wx[2 * x] * (1 << qx));
-                t.w1[e] = (uint16_t)(wx[2 * x + 1] * (1 << qx));
+                t.w0[(size_t)(x * cn + c)] = (uint16_t)(wx[2 * x] * (1 << qx));
+                t.w1[(size_t)(x * cn + c)] = (uint16_t)(wx[2 * x + 1] * (1 << qx));
             }
         t.base.resize((size_t)(n / N));
         t.pid.resize((size_t)(n / N));
         std::map<std::vector<uint16_t>, int32_t> ids;
         for (int64_t b = 0; b < n / N; ++b) {
-            const size_t e0 = (size_t)(b * N), e1 = (size_t)(b * N + N);
-            const auto lo = std::min(*std::min_element(&t.a0[e0], &t.a0[e1]), *std::min_element(&t.a1[e0], &t.a1[e1]));
-            const auto hi = std::max(*std::max_element(&t.a0[e0], &t.a0[e1]), *std::max_element(&t.a1[e0], &t.a1[e1]));
+            const size_t e0 = (size_t)(b * N);
+            const auto [lo, hi] = tap_range(t.a0, t.a1, b * N, N);
             if (hi - lo >= 2 * N) return DyadicTables{};  // taps too far apart for a permute
             t.base[(size_t)b] = lo;
             std::vector<uint16_t> key(4 * N);
@@ -236,9 +255,8 @@ inline DyadicTables dyadic_tables(const int32_t* ix, const double* wx, int64_t d
                 key[(size_t)(2 * N + k)] = t.w0[e0 + k];
                 key[(size_t)(3 * N + k)] = t.w1[e0 + k];
             }
-            const auto it = ids.emplace(key, (int32_t)ids.size()).first;
-            if (it->second == (int32_t)ids.size() - 1 && (int64_t)t.pat.size() < (int64_t)ids.size() * 4 * N)
-                t.pat.insert(t.pat.end(), key.begin(), key.end());
+            const auto [it, added] = ids.emplace(key, (int32_t)ids.size());
+            if (added) t.pat.insert(t.pat.end(), key.begin(), key.end());
             t.pid[(size_t)b] = it->second;
         }
         t.wy.resize((size_t)(2 * dh));
@@ -349,23 +367,18 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
     std::vector<float> gw0, gw1;
     std::vector<int64_t> gbase;
     if (gather) {
-        const size_t ne = (size_t)drowlen;
-        gi0.resize(ne); gi1.resize(ne); gw0.resize(ne); gw1.resize(ne);
+        element_taps(ix, dw, cn, gi0, gi1);
+        gw0.resize((size_t)drowlen);
+        gw1.resize((size_t)drowlen);
         for (int64_t x = 0; x < dw; ++x)
             for (int64_t c = 0; c < cn; ++c) {
-                const size_t e = (size_t)(x * cn + c);
-                gi0[e] = (int32_t)(ix[2 * x] * cn + c);
-                gi1[e] = (int32_t)(ix[2 * x + 1] * cn + c);
-                gw0[e] = (float)cwx[(size_t)(2 * x)];
-                gw1[e] = (float)cwx[(size_t)(2 * x + 1)];
+                gw0[(size_t)(x * cn + c)] = (float)cwx[(size_t)(2 * x)];
+                gw1[(size_t)(x * cn + c)] = (float)cwx[(size_t)(2 * x + 1)];
             }
         constexpr int64_t N = simd::F32::N;
         gbase.assign((size_t)(drowlen / N), -1);
         for (int64_t b = 0; simd::kHasNear && b < drowlen / N; ++b) {
-            const auto lo = std::min(*std::min_element(&gi0[(size_t)(b * N)], &gi0[(size_t)(b * N + N)]),
-                                     *std::min_element(&gi1[(size_t)(b * N)], &gi1[(size_t)(b * N + N)]));
-            const auto hi = std::max(*std::max_element(&gi0[(size_t)(b * N)], &gi0[(size_t)(b * N + N)]),
-                                     *std::max_element(&gi1[(size_t)(b * N)], &gi1[(size_t)(b * N + N)]));
+            const auto [lo, hi] = tap_range(gi0, gi1, b * N, N);
             if (hi - lo >= 2 * N) continue;
             gbase[(size_t)b] = lo;
             for (int64_t e = b * N; e < b * N + N; ++e) {
