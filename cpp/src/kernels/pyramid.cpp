@@ -24,6 +24,11 @@ constexpr int64_t kMinElemsPerThread = 1 << 15;
 // vertical adds, no shuffles), then decimates t horizontally. Doing the horizontal pass
 // second halves the work that needs stride-2 access compared with OpenCV's order.
 
+// pyr_down's padmap: slot k = 0 .. 4 describes virtual column -2, -1, W, W+1, W+2 (the only
+// columns outside the row that outputs read, as 2*dw <= W+2).
+inline int64_t pad_column(int k, int64_t W) { return k < 2 ? k - 2 : W + k - 2; }
+inline int pad_slot(int64_t c, int64_t W) { return int(c < 0 ? c + 2 : c - W + 2); }
+
 // Source row (through the border; -1: the constant) of tap k of pyr_down output row y.
 inline int64_t down_source_row(int64_t y, int k, int64_t H, Border b) { return border_index(2 * y + k - 2, H, b); }
 
@@ -126,7 +131,7 @@ void down_rows_u8(const uint8_t* const* r, uint8_t* const* out, int64_t W, int64
             for (; c + 16 <= hi; c += 16) std::memcpy(s + (c - c0), r[i] + c, 16);
             for (; c < hi; ++c) s[c - c0] = r[i][c];
             for (int k = 0; k < 5; ++k) {
-                const int64_t v = k < 2 ? k - 2 : W + k - 2;
+                const int64_t v = pad_column(k, W);
                 if (v >= c0 && v < c0 + kDownU8Seg) s[v - c0] = padmap[k] < 0 ? cval : r[i][padmap[k]];
             }
             p[i] = s;
@@ -152,7 +157,7 @@ void down_rows_u8(const uint8_t* const* r, uint8_t* const* out, int64_t W, int64
                 if (c >= 0 && c < W) {
                     t[k] = r[i][c];
                 } else {
-                    const int64_t m = padmap[c < 0 ? c + 2 : c - W + 2];
+                    const int64_t m = padmap[pad_slot(c, W)];
                     t[k] = m < 0 ? cval : r[i][m];
                 }
             }
@@ -193,7 +198,7 @@ inline void down_pads_cn1(float* __restrict te, float* __restrict to, int64_t W,
     };
     float pad[5];
     for (int k = 0; k < 5; ++k) pad[k] = padmap[k] < 0 ? cpad : at(padmap[k]);
-    for (int k = 0; k < 5; ++k) at(k < 2 ? k - 2 : W + k - 2) = pad[k];
+    for (int k = 0; k < 5; ++k) at(pad_column(k, W)) = pad[k];
 }
 
 // Outputs x0 .. x1-1 from split sums valid on te[x0-1 .. x1], to[x0-1 .. x1-1].
@@ -330,7 +335,7 @@ void down_hrow_px(const uint8_t* __restrict s, uint16_t* __restrict e, uint16_t*
     for (int64_t p = 2 * x; p < W; ++p)
         for (int c = 0; c < CN; ++c) px(p)[c] = s[p * CN + c];
     for (int k = 0; k < 5; ++k) {  // pixels -2, -1, W .. W+2 (the outputs need up to 2 dw <= W + 2)
-        uint16_t* d = px(k < 2 ? k - 2 : W + k - 2);
+        uint16_t* d = px(pad_column(k, W));
         for (int c = 0; c < CN; ++c) d[c] = padmap[k] < 0 ? cval : s[padmap[k] * CN + c];
     }
     const int64_t n = CN * dw;
@@ -402,7 +407,7 @@ class DownRows {
     using A = typename Traits<T>::A;
     int64_t W_, cn_, dw_;
     I cval_;
-    int64_t padmap_[5];  // virtual columns -2, -1 and W .. W+2 (2*dw <= W+2 by the size rule)
+    int64_t padmap_[5];  // source column (or -1: the constant) of each pad_column
     std::vector<I> constrow_;
     Scratch<A> t_;
     Scratch<float> te_, to_, te1_, to1_;  // float32 split sums
@@ -453,7 +458,7 @@ public:
     DownRows(int64_t W, int64_t cn, int64_t dw, const BorderSpec& border)
         : W_(W), cn_(cn), dw_(dw), cval_(I(border.value)),
           constrow_(border.type == Border::constant ? (size_t)(W * cn) : 0, I(border.value)) {
-        for (int k = 0; k < 5; ++k) padmap_[k] = border_index(k < 2 ? k - 2 : W + (k - 2), W, border.type);
+        for (int k = 0; k < 5; ++k) padmap_[k] = border_index(pad_column(k, W), W, border.type);
     }
 
     // Groups of G output rows of one channel from the 2G + 3 source rows they read, all
