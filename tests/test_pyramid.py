@@ -193,18 +193,39 @@ def test_pyr_down_fused_rows_every_width(dtype, isa):
 
 @pytest.mark.parametrize("cn", [2, 3, 4])
 def test_pyr_down_uint8_channels_every_width(cn, isa):
-    # uint8 with 2 to 4 channels: on AVX-512 each source row is split into even and odd
-    # pixels in blocks of 64 bytes, the rest and the border pixels in scalar code, and the
-    # filtered rows are reused across output rows (keyed by row; border rows repeat, and
-    # a constant border row has no address in the image). Widths across the block
-    # boundaries, every dst width, every border, heights from 1.
+    # uint8 with 2 to 4 channels (AVX2 and up): each source row is rearranged into pixel
+    # pairs in vector steps (VBMI: 64 / (2 cn) pairs from 64 bytes; otherwise 16 bytes per
+    # lane), the last step moved left to the row's end, the rest and the border pixels in
+    # scalar code; outputs in pairs of vectors with a partial last pair. Widths across all
+    # those boundaries, every dst width, every border.
     rng = np.random.default_rng(12)
-    for h, w in [(1, 40), (2, 21), (3, 33), (9, 43), (11, 64), (6, 65), (7, 100), (5, 131)]:
-        a = random_array(rng, (h, w, cn), np.uint8)
+    widths = [1, 2, 3, 5, 10, 11, 15, 16, 17, 20, 21, 22, 31, 32, 33, 42, 43, 44, 63, 64, 65, 85, 86, 87, 128, 131]
+    for w in widths:
+        a = random_array(rng, (5, w, cn), np.uint8)
         for border in BORDERS:
             for dst_w in sorted({(w + 1) // 2, w // 2, (w + 2) // 2} - {0}):
-                kw = dict(border=border, value=201, dst_size=((h + 1) // 2, dst_w))
+                kw = dict(border=border, value=201, dst_size=(3, dst_w))
                 np.testing.assert_array_equal(pk.pyr_down(a, **kw), ref.pyr_down(a, **kw))
+
+
+@pytest.mark.parametrize("cn", [2, 3, 4])
+def test_pyr_down_uint8_channels_running_rows(cn, isa, threads):
+    # The same path keeps a running vertical sum from one output row to the next and the
+    # pair rows of the next two source rows, keyed by row address: a new plane, a thread's
+    # first row, border rows that repeat or that a constant border has no address for, and
+    # an odd extra output row all restart or reuse it. Every height from 1, every dst
+    # height, a batch, and images large enough to split between threads.
+    rng = np.random.default_rng(13)
+    for h in list(range(1, 10)) + [16, 17]:
+        a = random_array(rng, (2, h, 37, cn), np.uint8)
+        for border in BORDERS:
+            for dst_h in sorted({(h + 1) // 2, h // 2, (h + 2) // 2} - {0}):
+                kw = dict(border=border, value=7, dst_size=(dst_h, 19), layout="NHWC")
+                np.testing.assert_array_equal(pk.pyr_down(a, **kw), ref.pyr_down(a, **kw))
+    a = random_array(rng, (3, 161, 700, cn), np.uint8)
+    for border in ["reflect101", "constant"]:
+        np.testing.assert_array_equal(pk.pyr_down(a, border=border, value=99, layout="NHWC"),
+                                      ref.pyr_down(a, border=border, value=99, layout="NHWC"))
 
 
 def test_pyr_up_float32_streamed_rows_any_alignment():

@@ -17,6 +17,7 @@ the next call of the same size reuses one instead of faulting new pages.
 """
 from __future__ import annotations
 
+import math
 import os
 from typing import Any, Dict, List, Tuple
 
@@ -75,7 +76,7 @@ def new_array(shape: Tuple[int, ...], dtype: Any) -> Tuple[np.ndarray, bool]:
     """An uninitialised C-contiguous array, and whether its pages are fresh from the OS
     (kernels then avoid non-temporal stores, see Image::fresh in the C++)."""
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize  # exact: the shape passed check_size
     if nbytes < MIN_BYTES or _limit == 0 or dtype.hasobject:
         return np.empty(shape, dtype), True
     size = -(-nbytes // _CLASS) * _CLASS

@@ -5,7 +5,7 @@
 
 namespace pk {
 
-enum class Isa : int { baseline = 0, avx2 = 1, avx512 = 2 };
+enum class Isa : int { baseline = 0, avx2 = 1, avx512 = 2, avx512vbmi = 3 };
 
 const char* isa_name(Isa isa);
 std::vector<std::string> compiled_isas();   // levels built into this binary

@@ -73,6 +73,7 @@ struct KernelTable {
 PK_DECLARE_ISA(baseline)
 PK_DECLARE_ISA(avx2)
 PK_DECLARE_ISA(avx512)
+PK_DECLARE_ISA(avx512vbmi)
 #undef PK_DECLARE_ISA
 
 // The table of the active ISA level (see dispatch.hpp).

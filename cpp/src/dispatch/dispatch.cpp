@@ -32,8 +32,14 @@ const Level kLevels[] = {
 #else
     {Isa::avx512, false, {}},
 #endif
+#ifdef PK_HAVE_AVX512VBMI
+    {Isa::avx512vbmi, true, {&avx512vbmi::fill_pyramid, &avx512vbmi::fill_blur, &avx512vbmi::fill_resample,
+                             &avx512vbmi::fill_conv_transpose, &avx512vbmi::fill_pool}},
+#else
+    {Isa::avx512vbmi, false, {}},
+#endif
 };
-constexpr int kNumLevels = 3;
+constexpr int kNumLevels = 4;
 
 bool cpu_supports(Isa isa) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -48,6 +54,8 @@ bool cpu_supports(Isa isa) {
             return cpu_supports(Isa::avx2) && __builtin_cpu_supports("avx512f") &&
                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
                    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512cd");
+        case Isa::avx512vbmi:
+            return cpu_supports(Isa::avx512) && __builtin_cpu_supports("avx512vbmi");
     }
     return false;
 #else
@@ -103,6 +111,7 @@ const char* isa_name(Isa isa) {
         case Isa::baseline: return "baseline";
         case Isa::avx2: return "avx2";
         case Isa::avx512: return "avx512";
+        case Isa::avx512vbmi: return "avx512vbmi";
     }
     return "?";
 }

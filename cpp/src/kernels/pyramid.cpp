@@ -298,71 +298,102 @@ void down_rows_cn1(const float* const* r, float* te, float* to, float* te1, floa
     }
 }
 
-// uint8 with 2 to 4 interleaved channels, where the ISA has a 16-bit lane permute
-// (kHasSplitPx: AVX-512): horizontal first. A source row is split into its even and its
-// odd pixels (two permutes per 2 * (32 / CN) pixels), which turns the decimating taps into
-// unit-stride loads one pixel apart:
-//   h[k] = (E[k-CN] + E[k+CN]) + 4 (O[k-CN] + O[k]) + 6 E[k],   k = CN x + c,
-// and the vertical pass combines five such half-width rows. DownRows keeps the last five
-// rows' h, so each source row is filtered once. The other levels filter at full
-// resolution and pick the even pixels (down_horizontal_fullres).
-// Measured (1920x1080x3): one thread 0.87 ms at full resolution, 0.72 ms; two threads
-// 0.44-0.47 -> 0.36-0.37 ms. The permutes (two uops each, one port) are now the limit; a
-// byte permute (VBMI) would halve them but is not part of this ISA level.
-constexpr int64_t kSplitSlack = 32;  // lanes split_px may write beyond a row's pixels
+// uint8 with 2 to 4 interleaved channels (kHasPairPx: AVX2, AVX-512): horizontal first,
+// as for one channel. pair_px rearranges a source row into q, whose 16-bit lane CN x + c
+// holds channel c of the pixel pair 2x, 2x + 1; then the decimating taps are pmaddubsw of
+// unit-stride loads one pair (CN lanes) apart:
+//   h[k] = madd(q[k - CN], 1, 4) + madd(q[k], 6, 4) + low byte of q[k + CN],  k = CN x + c.
+// The vertical pass is a running sum: output row y needs h of source rows 2y-2 .. 2y+2,
+//   out = P + 4 h(2y+1) + h(2y+2),  P = h(2y-2) + 4 h(2y-1) + 6 h(2y),
+// so the state kept between rows is P and E = h(2y); each output row filters its two new
+// source rows and, in the same pass, leaves P' = E + 4 h(2y+1) + 6 h(2y+2) and E' = h(2y+2)
+// for the next one (16 * 4080 + 128 fits in 16 bits). The baseline level filters at full
+// resolution and picks the even pixels (down_horizontal_fullres).
+// Measured (1920x1080x3, AVX-512, one / two threads): full resolution 0.87 ms / -; even /
+// odd pixels split by 16-bit permutes and a ring of five h rows 0.72-0.75 / 0.38 ms; pairs
+// and the running sum 0.40-0.42 / 0.20 ms (0.22 without VBMI's byte permute).
+constexpr int64_t kPairSlack = 8 * simd::U16::N;  // bytes read past a q row's pairs
 
-// h (CN * dw lanes) of source row s. e, o: scratch valid from lane -CN, CN * (dw + 1) +
-// kSplitSlack lanes.
+// q of source row s: pairs -1 .. (the outputs need pixels -2 .. 2 dw <= W + 2). q: valid from
+// byte -2 CN, 2 CN (max(W / 2, dw) + 4) + kPairSlack bytes.
 template <int CN>
-void down_hrow_px(const uint8_t* __restrict s, uint16_t* __restrict e, uint16_t* __restrict o,
-                  uint16_t* __restrict h, int64_t W, int64_t dw, const int64_t* padmap, uint8_t cval) {
-    // e[CN x + c]: pixel 2x, o[CN x + c]: pixel 2x + 1, for x from -1.
-    int64_t x = 0;  // pixel pairs split
-    if constexpr (simd::kHasSplitPx) {
-        using S = std::conditional_t<CN != 0, simd::U16, void>;  // dependent: only AVX-512 has split_px
-        constexpr int64_t P = 32 / CN;
-        for (; 2 * CN * x + 64 <= W * CN; x += P) {
-            typename S::V ev, od;
-            S::template split_px<CN>(s + 2 * CN * x, ev, od);
-            S::store(e + CN * x, ev);
-            S::store(o + CN * x, od);
+void down_pair_row(const uint8_t* __restrict s, uint8_t* __restrict q, int64_t W, const int64_t* padmap, uint8_t cval) {
+    using S = std::conditional_t<CN != 0, simd::U16, void>;  // dependent: discarded without kHasPairPx
+    if constexpr (simd::kHasPairPx) {
+        constexpr int64_t step = simd::pair_count<CN, S::N>;
+        // The last step moved left to end where in-bounds reads end (overlapping the one
+        // before it), so at most a few pixels are left to the scalar loop.
+        int64_t x = 0;  // pixel pairs converted
+        if (W * CN >= 2 * S::N) {
+            const int64_t last = (W * CN - 2 * S::N) / (2 * CN);
+            for (; x < last; x += step) S::template pair_px<CN>(s + 2 * CN * x, q + 2 * CN * x);
+            S::template pair_px<CN>(s + 2 * CN * last, q + 2 * CN * last);
+            x = last + step;
         }
+        auto put = [&](int64_t p, const uint8_t* px) {  // pixel p >= -2
+            for (int c = 0; c < CN; ++c) q[2 * (CN * (p >> 1) + c) + (p & 1)] = px[c];
+        };
+        for (int64_t p = 2 * x; p < W; ++p) put(p, s + p * CN);
+        const uint8_t cpx[4] = {cval, cval, cval, cval};
+        for (int k = 0; k < 5; ++k) put(pad_column(k, W), padmap[k] < 0 ? cpx : s + padmap[k] * CN);
     }
-    auto px = [&](int64_t p) -> uint16_t* {  // lanes of pixel p in e / o (p >= -2)
-        if (p & 1) return o + CN * (p >> 1);
-        return e + CN * (p >> 1);
-    };
-    for (int64_t p = 2 * x; p < W; ++p)
-        for (int c = 0; c < CN; ++c) px(p)[c] = s[p * CN + c];
-    for (int k = 0; k < 5; ++k) {  // pixels -2, -1, W .. W+2 (the outputs need up to 2 dw <= W + 2)
-        uint16_t* d = px(pad_column(k, W));
-        for (int c = 0; c < CN; ++c) d[c] = padmap[k] < 0 ? cval : s[padmap[k] * CN + c];
-    }
-    const int64_t n = CN * dw;
-    int64_t k = 0;
-    if constexpr (simd::kHasSplitPx) {
-        using S = simd::U16;
-        for (; k + S::N <= n; k += S::N) {
-            typename S::V v[5] = {S::load(e + k - CN), S::load(o + k - CN), S::load(e + k), S::load(o + k), S::load(e + k + CN)};
-            S::store(h + k, sum5<S>(v));
-        }
-    }
-    for (; k < n; ++k) h[k] = tap5<uint16_t>(e[k - CN], o[k - CN], e[k], o[k], e[k + CN]);
 }
 
-// One output row of n lanes from five h rows.
-inline void down_vrow_px(const uint16_t* const* hr, uint8_t* __restrict out, int64_t n) {
-    int64_t k = 0;
-    if constexpr (simd::kSimd) {
-        using S = simd::U16;
-        auto one = [&](int64_t i) {
-            S::V v[5] = {S::load(hr[0] + i), S::load(hr[1] + i), S::load(hr[2] + i), S::load(hr[3] + i), S::load(hr[4] + i)};
-            return down_vec<S>(sum5<S>(v));
-        };
-        for (; k + 2 * S::N <= n; k += 2 * S::N) S::store_u8x2(out + k, one(k), one(k + S::N));
+// M h at lanes k .. k + N - 1 of the q row whose lane k is at p (M = 1 or 4: the weights
+// scaled, 4 * 16 * 255 stays below pmaddubsw's saturation).
+template <class S, int CN, int M = 1>
+inline typename S::V down_h(const uint8_t* p) {
+    return S::add(S::add(S::template madd_u8<M, 4 * M>(S::load_raw(p - 2 * CN)), S::template madd_u8<6 * M, 4 * M>(S::load_raw(p))),
+                  M == 1 ? S::lo_u8(S::load_raw(p + 2 * CN)) : S::template madd_u8<M, 0>(S::load_raw(p + 2 * CN)));
+}
+
+// The state P, E (n lanes, in whole vector pairs: scratch of n + 2N lanes) from the q rows
+// of source rows 2y-2, 2y-1, 2y.
+template <int CN>
+void down_prime_px(const uint8_t* q0, const uint8_t* q1, const uint8_t* q2, uint16_t* __restrict P,
+                   uint16_t* __restrict E, int64_t n) {
+    using S = std::conditional_t<CN != 0, simd::U16, void>;
+    if constexpr (simd::kHasPairPx) {
+        for (int64_t k = 0; k < n; k += S::N) {
+            const typename S::V h0 = down_h<S, CN>(q0 + 2 * k), h1 = down_h<S, CN>(q1 + 2 * k), h2 = down_h<S, CN>(q2 + 2 * k);
+            S::store(P + k, S::add(S::add(h0, S::template shl<2>(h1)), S::add(S::template shl<2>(h2), S::add(h2, h2))));
+            S::store(E + k, h2);
+        }
     }
-    for (; k < n; ++k)
-        out[k] = Traits<uint8_t>::down(tap5<uint16_t>(hr[0][k], hr[1][k], hr[2][k], hr[3][k], hr[4][k]));
+}
+
+// Output row y (n bytes) from P, E and the q rows of source rows 2y+1, 2y+2; P, E advance
+// to row y + 1. tmp: 2N bytes for the last partial vector pair. next (may be null): the two
+// source rows the next output row will convert, prefetched here, where the loop reads only
+// L1-resident rows; without it the conversion waited on each row's lines (one thread,
+// 1920x1080x3: 0.49-0.50 -> 0.42-0.44 ms).
+template <int CN>
+void down_step_px(const uint8_t* q3, const uint8_t* q4, uint16_t* __restrict P, uint16_t* __restrict E,
+                  uint8_t* __restrict out, uint8_t* __restrict tmp, int64_t n, const uint8_t* const* next) {
+    using S = std::conditional_t<CN != 0, simd::U16, void>;
+    if constexpr (simd::kHasPairPx) {
+        using V = typename S::V;
+        auto one = [&](int64_t k) PK_INLINE {
+            const V h4 = down_h<S, CN>(q4 + 2 * k), u = S::add(down_h<S, CN, 4>(q3 + 2 * k), h4);  // 4 h3 + h4
+            const V o = down_vec<S>(S::add(S::load(P + k), u));
+            S::store(P + k, S::add(S::add(S::load(E + k), u), S::add(S::template shl<2>(h4), h4)));
+            S::store(E + k, h4);
+            return o;
+        };
+        int64_t k = 0;
+        for (; k + 2 * S::N <= n; k += 2 * S::N) {
+            if (next)  // the 4N source bytes of the next rows that this block's outputs span
+                for (int r = 0; r < 2; ++r)
+                    for (int64_t b = 0; b < 4 * S::N; b += 64) __builtin_prefetch(next[r] + 2 * k + b, 0, 3);
+            const V a = one(k), b = one(k + S::N);
+            S::store_u8x2(out + k, a, b);
+        }
+        if (k < n) {
+            const V a = one(k), b = one(k + S::N);
+            S::store_u8x2(tmp, a, b);
+            std::memcpy(out + k, tmp, (size_t)(n - k));
+        }
+    }
 }
 
 // Interleaved channels (2 <= CN <= 4): filter at full resolution, where every tap is a
@@ -412,44 +443,30 @@ class DownRows {
     Scratch<A> t_;
     Scratch<float> te_, to_, te1_, to1_;  // float32 split sums
     Scratch<uint8_t> seg_, tmp_;          // uint8 padded edge blocks
-    // uint8, 2 to 4 channels (kHasSplitPx): the h rows of the last five source rows, keyed
-    // by the row's address (a row is never rewritten while its DownRows is alive).
-    struct HRow {
-        const uint8_t* key = nullptr;
-        Scratch<uint16_t> h;
-    };
-    HRow hring_[5];
-    Scratch<uint16_t> pe_, po_;
+    // uint8, 2 to 4 channels (kHasPairPx): the running state P, E (see down_step_px) and
+    // the source rows it was built from, by address (a row is never rewritten while its
+    // DownRows is alive), so consecutive output rows continue it and any other row starts
+    // it again.
+    const uint8_t* state_rows_[3] = {};
+    Scratch<uint16_t> P_, E_;
+    Scratch<uint8_t> q_[3], qtmp_;
 
-    void hrows_px(const uint8_t* const* rows, const uint16_t** hr) {
-        bool keep[5] = {};
-        int slot[5];
-        for (int k = 0; k < 5; ++k) {
-            slot[k] = -1;
-            for (int i = 0; i < 5 && slot[k] < 0; ++i)
-                if (hring_[i].key == rows[k]) {
-                    slot[k] = i;
-                    keep[i] = true;
-                }
+    template <int CN>
+    void rows_px(const uint8_t* const* rows, uint8_t* out, const uint8_t* const* next) {
+        const int64_t W = W_, dw = dw_, n = CN * dw;
+        const uint8_t cval = uint8_t(cval_);
+        const int64_t qbytes = 2 * CN * (std::max(W / 2, dw) + 4) + kPairSlack;
+        uint8_t* q[3];
+        for (int i = 0; i < 3; ++i) q[i] = q_[i].get(qbytes) + 2 * CN;
+        uint16_t *P = P_.get(n + 2 * simd::U16::N), *E = E_.get(n + 2 * simd::U16::N);
+        if (!(state_rows_[0] == rows[0] && state_rows_[1] == rows[1] && state_rows_[2] == rows[2])) {
+            for (int i = 0; i < 3; ++i) down_pair_row<CN>(rows[i], q[i], W, padmap_, cval);
+            down_prime_px<CN>(q[0], q[1], q[2], P, E, n);
         }
-        const int64_t W = W_, dw = dw_, cn = cn_, lanes = cn * (std::max(W / 2, dw) + 4) + kSplitSlack;
-        for (int k = 0; k < 5; ++k) {
-            for (int j = 0; j < k && slot[k] < 0; ++j)
-                if (rows[j] == rows[k]) slot[k] = slot[j];
-            if (slot[k] >= 0) continue;
-            int i = 0;
-            while (keep[i]) ++i;
-            keep[i] = true;
-            slot[k] = i;
-            hring_[i].key = rows[k];
-            uint16_t *e = pe_.get(lanes + cn) + cn, *o = po_.get(lanes + cn) + cn, *h = hring_[i].h.get(cn * dw);
-            switch (cn) {
-                case 2: down_hrow_px<2>(rows[k], e, o, h, W, dw, padmap_, uint8_t(cval_)); break;
-                case 3: down_hrow_px<3>(rows[k], e, o, h, W, dw, padmap_, uint8_t(cval_)); break;
-                default: down_hrow_px<4>(rows[k], e, o, h, W, dw, padmap_, uint8_t(cval_)); break;
-            }
-        }
-        for (int k = 0; k < 5; ++k) hr[k] = hring_[slot[k]].h.get(0);
+        down_pair_row<CN>(rows[3], q[0], W, padmap_, cval);
+        down_pair_row<CN>(rows[4], q[1], W, padmap_, cval);
+        down_step_px<CN>(q[0], q[1], P, E, out, qtmp_.get(2 * simd::U16::N), n, next);
+        for (int i = 0; i < 3; ++i) state_rows_[i] = rows[2 + i];
     }
     Scratch<I> conv_[5];  // float16 rows converted to float32
     Scratch<I> f_;
@@ -481,8 +498,10 @@ public:
         }
     }
 
-    // Output row drow from source rows src[0..4] (nullptr: a constant-border row).
-    void run(const T* const* src, T* drow, RowSink<T>& sink) {
+    // Output row drow from source rows src[0..4] (nullptr: a constant-border row). next (may
+    // be null): the two source rows that the next run will add (its src[3], src[4]), a hint
+    // for prefetching.
+    void run(const T* const* src, T* drow, RowSink<T>& sink, const T* const* next = nullptr) {
         const int64_t W = W_, cn = cn_, dw = dw_, rowlen = W * cn;
         const I* rows[5];
         for (int k = 0; k < 5; ++k) rows[k] = src[k] ? read_row(src[k], conv_[k].get(rowlen), rowlen) : constrow_.data();
@@ -501,11 +520,13 @@ public:
                 return;
             }
         }
-        if constexpr (std::is_same_v<I, uint8_t> && simd::kHasSplitPx) {
+        if constexpr (std::is_same_v<I, uint8_t> && simd::kHasPairPx) {
             if (cn >= 2 && cn <= 4) {
-                const uint16_t* hr[5];
-                hrows_px(rows, hr);
-                down_vrow_px(hr, out, dw * cn);
+                switch (cn) {
+                    case 2: rows_px<2>(rows, out, next); break;
+                    case 3: rows_px<3>(rows, out, next); break;
+                    default: rows_px<4>(rows, out, next); break;
+                }
                 sink.finish(drow, out, dw * cn);
                 return;
             }
@@ -548,12 +569,15 @@ void pyr_down_impl(const Image& src, const Image& dst, const BorderSpec& border,
                 item += g - 1;
                 continue;
             }
+            auto source_row = [&](int64_t yy, int k) -> const T* {
+                const int64_t sy = down_source_row(yy, k, H, border.type);
+                return sy < 0 ? nullptr : (const T*)(src.plane(p) + sy * src.sh);
+            };
             const T* rows[5];
-            for (int k = 0; k < 5; ++k) {
-                int64_t sy = down_source_row(y, k, H, border.type);
-                rows[k] = sy < 0 ? nullptr : (const T*)(src.plane(p) + sy * src.sh);
-            }
-            down.run(rows, (T*)(dst.plane(p) + y * dst.sh), sink);
+            for (int k = 0; k < 5; ++k) rows[k] = source_row(y, k);
+            const T* next[2] = {};
+            if (item + 1 < end && y + 1 < dh) next[0] = source_row(y + 1, 3), next[1] = source_row(y + 1, 4);
+            down.run(rows, (T*)(dst.plane(p) + y * dst.sh), sink, next[0] && next[1] ? next : nullptr);
         }
     };
     const int64_t items = src.planes() * dh;

@@ -1,5 +1,6 @@
 // The few vector operations the hand-written kernel loops use, defined once per ISA level
-// at that level's widest width (AVX-512BW: 512-bit, AVX2: 256, SSE2: 128). A kernel loop is
+// at that level's widest width (AVX-512BW: 512-bit, AVX2: 256, SSE2: 128; the avx512vbmi
+// level is AVX-512 plus VBMI's byte permutes, where pair_px uses them). A kernel loop is
 // written once against U16 / F32 and compiled per level; kSimd is false where none of these
 // exist (other architectures, or PK_NO_SIMD: the CMake option PK_PORTABLE builds that way
 // on x86 so CI runs the scalar loops), and kernels then run their scalar loops only.
@@ -17,37 +18,76 @@ namespace pk {
 namespace PK_ISA_NS {
 namespace simd {
 
+// U16::pair_px<CN> (AVX2, AVX-512; 2 <= CN <= 4 interleaved uint8 channels): the pixel
+// pairs at p rearranged so that 16-bit lane CN x + c of q holds channel c of pixel 2x in
+// its low byte and of pixel 2x + 1 in its high byte, the layout pmaddubsw weights (see
+// pyramid.cpp). It reads and writes one vector (2N bytes) and converts pair_count<CN, N>
+// pairs; the bytes it writes past them are unspecified. With VBMI it is one byte permute
+// of the vector. Otherwise CN = 2 and 4 are one in-lane byte shuffle, and CN = 3, whose
+// 6-byte pairs do not divide a 16-byte lane, spreads 12 bytes to each lane with a dword
+// permute first and packs them back with another (three permutes for 48 bytes, against
+// one for 60: 1920x1080x3 pyr_down takes 9% longer).
+template <int CN, int B>  // B: bytes per vector
+struct PairPxIdx {
+    alignas(64) uint8_t shuf[B];
+    alignas(64) uint32_t spread[B / 4], compact[B / 4];
+    constexpr PairPxIdx() : shuf(), spread(), compact() {
+        for (int i = 0; i < B; ++i) {
+            const int r = i % 16, g = r / (2 * CN), k = r % (2 * CN);  // pair g of the lane, byte k
+            shuf[i] = uint8_t(g < 16 / (2 * CN) ? 2 * CN * g + (k % 2) * CN + k / 2 : 0x80);
+        }
+        for (int d = 0; d < B / 4; ++d) {
+            spread[d] = uint32_t(3 * (d / 4) + (d % 4 < 2 ? d % 4 : 2));
+            compact[d] = uint32_t(d < 3 * (B / 16) ? 4 * (d / 3) + d % 3 : 0);
+        }
+    }
+};
+template <int CN, int B>
+inline constexpr PairPxIdx<CN, B> kPairPxIdx{};
+#ifdef __AVX512VBMI__
+template <int CN>
+struct PairPxVbmi {  // byte i of the output: pair i / (2 CN), byte i % (2 CN)
+    alignas(64) uint8_t v[64];
+    constexpr PairPxVbmi() : v() {
+        for (int i = 0; i < 64; ++i) {
+            const int g = i / (2 * CN), k = i % (2 * CN);
+            v[i] = uint8_t(g < 32 / CN ? 2 * CN * g + (k % 2) * CN + k / 2 : 0);
+        }
+    }
+};
+template <int CN>
+inline constexpr PairPxVbmi<CN> kPairPxVbmi{};
+template <int CN, int N>  // N: 16-bit lanes per vector
+constexpr int64_t pair_count = N / CN;
+#else
+template <int CN, int N>
+constexpr int64_t pair_count = CN == 3 ? N / 4 : N / CN;
+#endif
+
 #if defined(__AVX512BW__) && !defined(PK_NO_SIMD)
 constexpr bool kSimd = true;
 constexpr bool kHasFma = true;
 constexpr bool kHasGather = true;  // F32::gather, F32::store_u8
 constexpr bool kHasNear = true;    // F32::gather_near
-constexpr bool kHasSplitPx = true; // U16::split_px
+constexpr bool kHasPairPx = true;  // U16::pair_px
 
-// Lane indices for U16::split_px: lane k of the even (ODD = 0) or odd pixels of CN
-// channels in a 64-lane table, 32 / CN pixels; spare lanes read lane 0.
-template <int CN, int ODD>
-struct SplitPxIdx {
-    alignas(64) uint16_t v[32];
-    constexpr SplitPxIdx() : v() {
-        for (int k = 0; k < 32; ++k) v[k] = uint16_t(k < (32 / CN) * CN ? 2 * CN * (k / CN) + k % CN + ODD * CN : 0);
-    }
-};
-template <int CN, int ODD>
-inline constexpr SplitPxIdx<CN, ODD> kSplitPxIdx{};
 
 struct U16 {  // uint16 lanes
     using V = __m512i;
     static constexpr int N = 32;
-    // The 2 * (32 / CN) pixels of CN interleaved uint8 channels at p (64 bytes read), split
-    // into the even pixels and the odd ones, widened: CN lanes per pixel, lanes from
-    // CN * (32 / CN) on unspecified.
     template <int CN>
-    static void split_px(const uint8_t* p, V& even, V& odd) {
-        const V lo = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)p));
-        const V hi = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)(p + 32)));
-        even = _mm512_permutex2var_epi16(lo, _mm512_load_si512(kSplitPxIdx<CN, 0>.v), hi);
-        odd = _mm512_permutex2var_epi16(lo, _mm512_load_si512(kSplitPxIdx<CN, 1>.v), hi);
+    static void pair_px(const uint8_t* p, uint8_t* q) {
+#ifdef __AVX512VBMI__
+        // maskz forms: the plain ones trip GCC 12's -Wmaybe-uninitialized in its own headers
+        _mm512_storeu_si512(q, _mm512_permutexvar_epi8(_mm512_load_si512(kPairPxVbmi<CN>.v), _mm512_loadu_si512(p)));
+#else
+        const PairPxIdx<CN, 64>& t = kPairPxIdx<CN, 64>;
+        V v = _mm512_loadu_si512(p);
+        if constexpr (CN == 3) v = _mm512_maskz_permutexvar_epi32(0xffff, _mm512_load_si512(t.spread), v);
+        v = _mm512_shuffle_epi8(v, _mm512_load_si512(t.shuf));
+        if constexpr (CN == 3) v = _mm512_maskz_permutexvar_epi32(0xffff, _mm512_load_si512(t.compact), v);
+        _mm512_storeu_si512(q, v);
+#endif
     }
     static V load(const uint16_t* p) { return _mm512_loadu_si512(p); }
     static void store(uint16_t* p, V v) { _mm512_storeu_si512(p, v); }
@@ -185,11 +225,20 @@ constexpr bool kSimd = true;
 constexpr bool kHasFma = true;
 constexpr bool kHasGather = true;  // F32::gather, F32::store_u8
 constexpr bool kHasNear = false;
-constexpr bool kHasSplitPx = false;
+constexpr bool kHasPairPx = true;  // U16::pair_px
 
 struct U16 {
     using V = __m256i;
     static constexpr int N = 16;
+    template <int CN>
+    static void pair_px(const uint8_t* p, uint8_t* q) {
+        const PairPxIdx<CN, 32>& t = kPairPxIdx<CN, 32>;
+        V v = _mm256_loadu_si256((const V*)p);
+        if constexpr (CN == 3) v = _mm256_permutevar8x32_epi32(v, _mm256_load_si256((const V*)t.spread));
+        v = _mm256_shuffle_epi8(v, _mm256_load_si256((const V*)t.shuf));
+        if constexpr (CN == 3) v = _mm256_permutevar8x32_epi32(v, _mm256_load_si256((const V*)t.compact));
+        _mm256_storeu_si256((V*)q, v);
+    }
     static V load(const uint16_t* p) { return _mm256_loadu_si256((const __m256i*)p); }
     static void store(uint16_t* p, V v) { _mm256_storeu_si256((__m256i*)p, v); }
     static V set1(uint16_t x) { return _mm256_set1_epi16((short)x); }
@@ -292,7 +341,7 @@ constexpr bool kSimd = true;
 constexpr bool kHasFma = false;
 constexpr bool kHasGather = false;
 constexpr bool kHasNear = false;
-constexpr bool kHasSplitPx = false;
+constexpr bool kHasPairPx = false;
 
 struct U16 {
     using V = __m128i;
@@ -400,7 +449,7 @@ constexpr bool kSimd = false;
 constexpr bool kHasFma = false;
 constexpr bool kHasGather = false;
 constexpr bool kHasNear = false;
-constexpr bool kHasSplitPx = false;
+constexpr bool kHasPairPx = false;
 // No vector unit: the kernels run their scalar loops only. The vector operations are
 // declared here and never defined: every use sits in a branch discarded at compile time
 // (`if constexpr (kSimd)` and the kHas* flags), but C++ still checks such branches outside
@@ -416,7 +465,7 @@ struct NoVec {
     PK_NOVEC(merge_hi) PK_NOVEC(mul) PK_NOVEC(next1) PK_NOVEC(prev1) PK_NOVEC(set1) PK_NOVEC(shr_n) PK_NOVEC(store)
     PK_NOVEC(store_idx) PK_NOVEC(store_u8) PK_NOVEC(store_u8x2) PK_NOVEC(stream) PK_NOVEC(stream_u8x2)
     PK_NOVEC(take_max) PK_NOVEC(unzip) PK_NOVEC(widen) PK_NOVEC(zip)
-    PK_NOVEC_K(shl) PK_NOVEC_K(shr) PK_NOVEC_K(madd_u8) PK_NOVEC_K(split_px)
+    PK_NOVEC_K(shl) PK_NOVEC_K(shr) PK_NOVEC_K(madd_u8) PK_NOVEC_K(pair_px)
 #undef PK_NOVEC
 #undef PK_NOVEC_K
 };
