@@ -84,7 +84,7 @@ def simd_levels() -> dict:
 
 
 def set_max_simd(level: str) -> str:
-    """Cap the SIMD level ("baseline", "avx2", "avx512"); returns the level now active.
+    """Cap the SIMD level ("baseline", "avx2", "avx512", "avx512vbmi"); returns the level now active.
 
     The active level becomes the best one this CPU supports at or below the cap; the
     PYRAMIDKIT_MAX_ISA environment variable sets the same cap at import. All levels give

@@ -311,7 +311,9 @@ void down_rows_cn1(const float* const* r, float* te, float* to, float* te1, floa
 // resolution and picks the even pixels (down_horizontal_fullres).
 // Measured (1920x1080x3, AVX-512, one / two threads): full resolution 0.87 ms / -; even /
 // odd pixels split by 16-bit permutes and a ring of five h rows 0.72-0.75 / 0.38 ms; pairs
-// and the running sum 0.40-0.42 / 0.20 ms (0.22 without VBMI's byte permute).
+// and the running sum 0.40-0.42 / 0.20 ms (0.22 without VBMI's byte permute; AVX2 0.24).
+// Slower, tried: converting the next rows inside the step loop (0.26 ms), two output rows
+// per pass (0.24 ms: four converted rows and their prefetched sources overflow L1).
 constexpr int64_t kPairSlack = 8 * simd::U16::N;  // bytes read past a q row's pairs
 
 // q of source row s: pairs -1 .. (the outputs need pixels -2 .. 2 dw <= W + 2). q: valid from
