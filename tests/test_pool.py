@@ -241,6 +241,37 @@ def test_unpool_duplicates_last_wins():
     assert out[0, 0, 0, 0] == 4 and out.sum() == 4
 
 
+def test_unpool_cells_path(isa):
+    # Planar float32 whose indices each lie in their own 2x2 cell (a 2x2 max_pool2d's) are
+    # written row pair by row pair without zeroing (AVX-512: 16 inputs per step, streamed
+    # when the output rows are aligned); an index outside its cell anywhere sends the whole
+    # plane to the general scatter. Widths around the vector, outputs larger than twice the
+    # input (extra zero rows and columns), unaligned outputs, NaN payloads and -0.0 kept.
+    rng = np.random.default_rng(21)
+    for h, w in [(1, 1), (3, 5), (2, 15), (4, 16), (3, 17), (5, 33), (2, 64)]:
+        x = rng.standard_normal((2, 3, 2 * h, 2 * w)).astype(np.float32)
+        special = np.array([0x7fc00123, 0xffc00077, 0x80000000, 0x7f800000], np.uint32).view(np.float32)
+        x[0, 0, 0, :min(4, 2 * w)] = special[:min(4, 2 * w)]
+        x[0, 1] = -0.0
+        o, i = pk.max_pool2d(x, 2, return_indices=True)
+        for size in [(2 * h, 2 * w), (2 * h + 1, 2 * w + 1)]:
+            expect = ref.max_unpool2d(o, i, 2, output_size=size)
+            np.testing.assert_array_equal(pk.max_unpool2d(o, i, 2, output_size=size).view(np.uint32),
+                                          expect.view(np.uint32))
+            n = 6 * size[0] * size[1]
+            for buf in [np.full((2, 3, size[0], size[1] + 1), 7, np.float32)[..., 1:],  # rows apart, unaligned
+                        np.full(n + 1, 7, np.float32)[1:].reshape(expect.shape),  # dense, 4 bytes off
+                        np.full(n + 4, 7, np.float32)[4:].reshape(expect.shape)]:  # dense, 16 bytes off
+                pk.max_unpool2d(o, i, 2, output_size=size, out=buf)
+                np.testing.assert_array_equal(buf.view(np.uint32), expect.view(np.uint32))
+        # One index outside its cell (another valid position): that plane takes the general
+        # path, the others keep the cells path; all match the reference (last write wins).
+        bad = i.copy()
+        bad[1, 2, h - 1, w - 1] = 0
+        np.testing.assert_array_equal(pk.max_unpool2d(o, bad, 2), ref.max_unpool2d(o, bad, 2))
+        np.testing.assert_array_equal(pk.max_unpool2d(o[:1, :1], bad[1:, 2:], 2), ref.max_unpool2d(o[:1, :1], bad[1:, 2:], 2))
+
+
 def test_out_arrays():
     rng = np.random.default_rng(12)
     x = rng.standard_normal((2, 3, 8, 10)).astype(np.float32)

@@ -171,7 +171,14 @@ inline void stream_copy(void* __restrict dst, const void* __restrict src, int64_
     int64_t head = std::min<int64_t>(n, (16 - (int64_t)((uintptr_t)d & 15)) & 15);
     std::memcpy(d, s, (size_t)head);
     int64_t i = head;
-#if defined(__AVX2__)
+#if defined(__AVX512F__)
+    // Whole lines per store: a line written in parts by NT stores can leave its
+    // write-combining buffer partial (max_unpool2d through a row buffer into rows 16 bytes
+    // off a line: 7.9 -> 7.7 ms).
+    for (; ((uintptr_t)(d + i) & 63) && i + 16 <= n; i += 16)
+        _mm_stream_si128((__m128i*)(d + i), _mm_loadu_si128((const __m128i*)(s + i)));
+    for (; i + 64 <= n; i += 64) _mm512_stream_si512((__m512i*)(d + i), _mm512_loadu_si512(s + i));
+#elif defined(__AVX2__)
     if (((uintptr_t)(d + i) & 31) && i + 16 <= n) {
         _mm_stream_si128((__m128i*)(d + i), _mm_loadu_si128((const __m128i*)(s + i)));
         i += 16;

@@ -69,6 +69,7 @@ constexpr bool kSimd = true;
 constexpr bool kHasFma = true;
 constexpr bool kHasGather = true;  // F32::gather, F32::store_u8
 constexpr bool kHasNear = true;    // F32::gather_near
+constexpr bool kHasUnpoolCells = true;  // F32::unpool_cells
 constexpr bool kHasPairPx = true;  // U16::pair_px
 
 
@@ -77,9 +78,9 @@ struct U16 {  // uint16 lanes
     static constexpr int N = 32;
     template <int CN>
     static void pair_px(const uint8_t* p, uint8_t* q) {
+        // (maskz forms: the plain ones trip GCC 12's -Wmaybe-uninitialized in its own headers)
 #ifdef __AVX512VBMI__
-        // maskz forms: the plain ones trip GCC 12's -Wmaybe-uninitialized in its own headers
-        _mm512_storeu_si512(q, _mm512_permutexvar_epi8(_mm512_load_si512(kPairPxVbmi<CN>.v), _mm512_loadu_si512(p)));
+        _mm512_storeu_si512(q, _mm512_maskz_permutexvar_epi8(~0ull, _mm512_load_si512(kPairPxVbmi<CN>.v), _mm512_loadu_si512(p)));
 #else
         const PairPxIdx<CN, 64>& t = kPairPxIdx<CN, 64>;
         V v = _mm512_loadu_si512(p);
@@ -171,6 +172,40 @@ struct F32 {
     static V gather_near(const float* base, const int32_t* idx) {
         return _mm512_permutex2var_ps(_mm512_loadu_ps(base), _mm512_loadu_si512(idx), _mm512_loadu_ps(base + N));
     }
+    // max_unpool2d, 2x2 cells: the N values v of input row y at columns x .. x + N - 1 and
+    // their flat indices idx in a plane W2 >= 2 (x + N) wide (base = 2y W2 + 2x). When each
+    // index lies in its own cell (rows 2y, 2y + 1, columns 2x', 2x' + 1), writes the 2N
+    // columns of both output rows (zero but at the indexed elements) to r0, r1 (streamed:
+    // aligned to the vector) and returns true; otherwise writes nothing and returns false.
+    template <bool STREAM>
+    static bool unpool_cells(const float* v, const int64_t* idx, int64_t base, int64_t W2, float* r0, float* r1) {
+        const __m512i b0 = _mm512_add_epi64(_mm512_set1_epi64(base), _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14));
+        const __m512i b1 = _mm512_add_epi64(b0, _mm512_set1_epi64(16));
+        const __m512i d0 = _mm512_sub_epi64(_mm512_loadu_si512(idx), b0), d1 = _mm512_sub_epi64(_mm512_loadu_si512(idx + 8), b1);
+        auto at = [&](int64_t off) {  // lanes whose index is cell element off
+            const __m512i c = _mm512_set1_epi64(off);
+            return (__mmask16)(_mm512_cmpeq_epi64_mask(d0, c) | (_mm512_cmpeq_epi64_mask(d1, c) << 8));
+        };
+        const __mmask16 m00 = at(0), m01 = at(1), m10 = at(W2), m11 = at(W2 + 1);
+        if ((__mmask16)(m00 | m01 | m10 | m11) != 0xffff) return false;
+        const V x = _mm512_loadu_ps(v);
+        const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+        auto put = [&](float* r, __mmask16 even, __mmask16 odd) {
+            const V e = _mm512_maskz_mov_ps(even, x), o = _mm512_maskz_mov_ps(odd, x);
+            const V a = _mm512_permutex2var_ps(e, lo, o), b = _mm512_permutex2var_ps(e, hi, o);
+            if constexpr (STREAM) {
+                _mm512_stream_ps(r, a);
+                _mm512_stream_ps(r + N, b);
+            } else {
+                _mm512_storeu_ps(r, a);
+                _mm512_storeu_ps(r + N, b);
+            }
+        };
+        put(r0, m00, m01);
+        put(r1, m10, m11);
+        return true;
+    }
     // N values rounded half to even (the default rounding mode) and saturated to uint8.
     static void store_u8(uint8_t* p, V v) {
         v = _mm512_maskz_min_ps(0xffff, _mm512_maskz_max_ps(0xffff, v, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
@@ -225,6 +260,7 @@ constexpr bool kSimd = true;
 constexpr bool kHasFma = true;
 constexpr bool kHasGather = true;  // F32::gather, F32::store_u8
 constexpr bool kHasNear = false;
+constexpr bool kHasUnpoolCells = false;
 constexpr bool kHasPairPx = true;  // U16::pair_px
 
 struct U16 {
@@ -341,6 +377,7 @@ constexpr bool kSimd = true;
 constexpr bool kHasFma = false;
 constexpr bool kHasGather = false;
 constexpr bool kHasNear = false;
+constexpr bool kHasUnpoolCells = false;
 constexpr bool kHasPairPx = false;
 
 struct U16 {
@@ -449,6 +486,7 @@ constexpr bool kSimd = false;
 constexpr bool kHasFma = false;
 constexpr bool kHasGather = false;
 constexpr bool kHasNear = false;
+constexpr bool kHasUnpoolCells = false;
 constexpr bool kHasPairPx = false;
 // No vector unit: the kernels run their scalar loops only. The vector operations are
 // declared here and never defined: every use sits in a branch discarded at compile time
@@ -465,7 +503,7 @@ struct NoVec {
     PK_NOVEC(merge_hi) PK_NOVEC(mul) PK_NOVEC(next1) PK_NOVEC(prev1) PK_NOVEC(set1) PK_NOVEC(shr_n) PK_NOVEC(store)
     PK_NOVEC(store_idx) PK_NOVEC(store_u8) PK_NOVEC(store_u8x2) PK_NOVEC(stream) PK_NOVEC(stream_u8x2)
     PK_NOVEC(take_max) PK_NOVEC(unzip) PK_NOVEC(widen) PK_NOVEC(zip)
-    PK_NOVEC_K(shl) PK_NOVEC_K(shr) PK_NOVEC_K(madd_u8) PK_NOVEC_K(pair_px)
+    PK_NOVEC_K(shl) PK_NOVEC_K(shr) PK_NOVEC_K(madd_u8) PK_NOVEC_K(pair_px) PK_NOVEC_K(unpool_cells)
 #undef PK_NOVEC
 #undef PK_NOVEC_K
 };
