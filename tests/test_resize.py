@@ -6,6 +6,9 @@ import pytest
 
 import pyramidkit as pk
 import pyramidkit.reference as ref
+from pyramidkit import _core
+from pyramidkit._args import kernel_input, plane_view
+from pyramidkit.resample import resize_taps
 from conftest import ISA_LEVELS, random_array
 
 try:
@@ -64,6 +67,28 @@ def test_resize_uint8_streamed_rows_any_alignment():
     pk.resize(a, (1200, 1400), out=out)
     assert (buf[:, 0] == 7).all() and (buf[:, 1 + 1400 * 3:] == 7).all()
     np.testing.assert_array_equal(out[100:140], ref.resize(a[45:75], (60, 1400))[10:50])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_float_streamed_rows(dtype, isa):
+    # float rows into a reused output that is, or is part of, 32 MiB or more are staged in
+    # pieces and streamed: rows at every alignment (an offset view with an odd row stride,
+    # long rows of several pieces), and pyramid_pool's upsampled maps streamed into their
+    # channel slices of a given out= (the kernel told the size of the whole).
+    rng = np.random.default_rng(35)
+    a = random_array(rng, (3, 70, 90), dtype)
+    expect = pk.resize(a, (130, 1500), layout="CHW")  # 2.3 MB: not streamed
+    buf = np.full((3, 130, 1501), 7, dtype)
+    out = buf[:, :, 1:]
+    (_, _), ty, tx = resize_taps(a, "CHW", (130, 1500), None, "bilinear", "half_pixel", False)
+    _core.resample(kernel_input(a, "CHW"), plane_view(out, "CHW"), ty[0], ty[1], tx[0], tx[1], 2, False, 1 << 30)
+    assert (buf[:, :, 0] == 7).all()
+    np.testing.assert_array_equal(out, expect)
+    c = 256 if dtype == np.float32 else 128  # output 47 MB
+    x = random_array(rng, (1, c, 96, 96), dtype)
+    o = np.full((1, 5 * c, 96, 96), 7, dtype)
+    pk.pyramid_pool(x, out=o)
+    np.testing.assert_array_equal(o, ref.pyramid_pool(x))
 
 
 def test_threads_identical():

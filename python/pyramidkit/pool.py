@@ -451,7 +451,7 @@ def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "av
     couts = [c if p is None else p[0].shape[0] for p in proj]
     total = c + sum(couts)
     shape = (x.shape[0], total, h, w) if nchw else (x.shape[0], h, w, total)
-    res, _ = prepare_out(out, shape if batched else shape[1:], x.dtype, a)
+    res, fresh = prepare_out(out, shape if batched else shape[1:], x.dtype, a)
     out = res if batched else res[None]
     nt = get_num_threads()
     for n in range(x.shape[0]):  # the input's channels first: a copy on all threads when contiguous
@@ -477,10 +477,10 @@ def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "av
                                           bool(align_corners), None, False)
         if nchw:  # straight into the output's channel slice
             _core.resample(kernel_input(pooled, lay4), plane_view(out[:, off:off + co], lay4), ty[0], ty[1], tx[0],
-                           tx[1], nt)
+                           tx[1], nt, fresh, res.nbytes)
         else:  # an NHWC channel slice has gaps between pixels: one temporary per bin
             up = np.empty((x.shape[0], h, w, co), x.dtype)
-            _core.resample(kernel_input(pooled, lay4), plane_view(up, lay4), ty[0], ty[1], tx[0], tx[1], nt)
+            _core.resample(kernel_input(pooled, lay4), plane_view(up, lay4), ty[0], ty[1], tx[0], tx[1], nt, True)
             out[..., off:off + co] = up
         off += co
     return res

@@ -115,7 +115,7 @@ def _positive_scale(v: Any, name: str) -> Tuple[float, float]:
 
 
 def _run(a: np.ndarray, lay: str, out_hw: Tuple[int, int], ty: Tuple, tx: Tuple, out: Any) -> np.ndarray:
-    return run_into(lambda src, dst, fresh: _core.resample(src, dst, ty[0], ty[1], tx[0], tx[1], get_num_threads()),
+    return run_into(lambda src, dst, fresh: _core.resample(src, dst, ty[0], ty[1], tx[0], tx[1], get_num_threads(), fresh),
                     a, lay, with_spatial(a.shape, lay, *out_hw), out)
 
 

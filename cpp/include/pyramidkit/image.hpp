@@ -22,6 +22,10 @@ struct Image {
     // Output pages just allocated and never written: the OS zeroes a page on first touch,
     // leaving its lines in cache, so ordinary stores beat non-temporal ones there.
     bool fresh = false;
+    // Bytes of the whole output that this dst is a part of (0: dst alone), when a caller
+    // fills one large array in several calls (pyramid_pool's channel slices): the choice
+    // of non-temporal stores depends on the whole.
+    int64_t whole_bytes = 0;
 
     int64_t planes() const { return n0 * n1; }
     char* plane(int64_t p) const { return data + (p / n1) * s0 + (p % n1) * s1; }

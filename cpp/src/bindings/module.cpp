@@ -211,10 +211,14 @@ void run_resample(const py::array& src, const py::array& dst,
                   const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& iy,
                   const py::array_t<double, py::array::c_style | py::array::forcecast>& wy,
                   const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& ix,
-                  const py::array_t<double, py::array::c_style | py::array::forcecast>& wx, int nthreads) {
+                  const py::array_t<double, py::array::c_style | py::array::forcecast>& wx, int nthreads, bool fresh,
+                  int64_t whole_bytes) {
     const pk::DType dt = dtype_of(src, "src");
     if (dtype_of(dst, "dst") != dt) throw py::type_error("dst: dtype differs from src");
-    const pk::Image s = image_of(src, "src", false), d = image_of(dst, "dst", true);
+    const pk::Image s = image_of(src, "src", false);
+    pk::Image d = image_of(dst, "dst", true);
+    d.fresh = fresh;
+    d.whole_bytes = whole_bytes;
     if (s.planes() != d.planes() || s.cn != d.cn || s.h < 1 || s.w < 1 || d.h < 1 || d.w < 1)
         throw py::value_error("src/dst: plane counts, channels or sizes do not match");
     const int ky = check_taps(iy, wy, d.h, s.h, "rows"), kx = check_taps(ix, wx, d.w, s.w, "columns");
@@ -357,7 +361,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("shift"), py::arg("border"), py::arg("value"), py::arg("nthreads"));
 
     m.def("resample", &run_resample, py::arg("src"), py::arg("dst"), py::arg("iy"), py::arg("wy"), py::arg("ix"),
-          py::arg("wx"), py::arg("nthreads"));
+          py::arg("wx"), py::arg("nthreads"), py::arg("fresh") = false, py::arg("whole_bytes") = 0);
 
     m.def("conv_transpose2d", &run_conv_transpose2d, py::arg("x"), py::arg("weight"), py::arg("bias"),
           py::arg("out"), py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("groups"),

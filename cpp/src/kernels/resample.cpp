@@ -388,10 +388,16 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
         }
     }
 
+    // float rows are streamed into a reused output of kStreamBytes or more (as RowSink
+    // does), counting the whole array dst is a part of: PSP's upsampled maps into its 42 MB
+    // output, 4.8 -> 4.0 ms (11x -> 14x torch's composition). Smaller outputs stay cached
+    // here: streaming a reused 16 MB interpolate output took 0.78 -> 0.86-0.95 ms.
+    const bool stream = std::is_same_v<T, C> && !dst.fresh &&
+                        std::max(dst.whole_bytes, dst.planes() * dh * drowlen * (int64_t)sizeof(T)) >= kStreamBytes;
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<float> srow;
         RowCache<C> cache(ky + 1);
-        std::vector<const C*> rows((size_t)ky);
+        std::vector<const C*> rows((size_t)ky), at((size_t)ky);
         Scratch<C> obuf;
         for (int64_t item = begin; item < end; ++item) {
             const int64_t p = item / dh, y = item % dh;
@@ -411,7 +417,16 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
                 });
             }
             T* drow = (T*)(dst.plane(p) + y * dst.sh);
-            if constexpr (std::is_same_v<T, C> || (kGather && std::is_same_v<T, uint8_t>)) {
+            if (std::is_same_v<T, C> && stream) {  // staged in L1-sized pieces
+                constexpr int64_t piece = 4096 / sizeof(C);
+                C* o = obuf.get(piece);
+                for (int64_t x0 = 0; x0 < drowlen; x0 += piece) {
+                    const int64_t len = std::min(piece, drowlen - x0);
+                    for (int k = 0; k < ky; ++k) at[(size_t)k] = rows[(size_t)k] + x0;
+                    vertical<C, C>(at.data(), cwy.data() + y * ky, ky, o, len);
+                    stream_copy(drow + x0, o, len * (int64_t)sizeof(T));
+                }
+            } else if constexpr (std::is_same_v<T, C> || (kGather && std::is_same_v<T, uint8_t>)) {
                 vertical<C, T>(rows.data(), cwy.data() + y * ky, ky, drow, drowlen);
             } else {
                 C* o = obuf.get(drowlen);
@@ -419,6 +434,7 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
                 store_rounded<T, C>(o, drow, drowlen);
             }
         }
+        if (stream) stream_fence();
     };
     parallel_for(src.planes() * dh, nthreads, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, drowlen)), work);
 }
