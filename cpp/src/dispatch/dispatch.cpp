@@ -17,29 +17,28 @@ struct Level {
 };
 
 // Levels without a compiled variant keep a null fill function and are never chosen.
+#define PK_LEVEL(ns) \
+    { Isa::ns, true, {&ns::fill_pyramid, &ns::fill_blur, &ns::fill_resample, &ns::fill_conv_transpose, &ns::fill_pool} }
 const Level kLevels[] = {
-    {Isa::baseline, true, {&baseline::fill_pyramid, &baseline::fill_blur, &baseline::fill_resample,
-                           &baseline::fill_conv_transpose, &baseline::fill_pool}},
+    PK_LEVEL(baseline),
 #ifdef PK_HAVE_AVX2
-    {Isa::avx2, true, {&avx2::fill_pyramid, &avx2::fill_blur, &avx2::fill_resample,
-                       &avx2::fill_conv_transpose, &avx2::fill_pool}},
+    PK_LEVEL(avx2),
 #else
     {Isa::avx2, false, {}},
 #endif
 #ifdef PK_HAVE_AVX512
-    {Isa::avx512, true, {&avx512::fill_pyramid, &avx512::fill_blur, &avx512::fill_resample,
-                         &avx512::fill_conv_transpose, &avx512::fill_pool}},
+    PK_LEVEL(avx512),
 #else
     {Isa::avx512, false, {}},
 #endif
 #ifdef PK_HAVE_AVX512VBMI
-    {Isa::avx512vbmi, true, {&avx512vbmi::fill_pyramid, &avx512vbmi::fill_blur, &avx512vbmi::fill_resample,
-                             &avx512vbmi::fill_conv_transpose, &avx512vbmi::fill_pool}},
+    PK_LEVEL(avx512vbmi),
 #else
     {Isa::avx512vbmi, false, {}},
 #endif
 };
-constexpr int kNumLevels = 4;
+#undef PK_LEVEL
+constexpr int kNumLevels = int(sizeof(kLevels) / sizeof(kLevels[0]));
 
 bool cpu_supports(Isa isa) {
 #if defined(__x86_64__) || defined(__i386__)

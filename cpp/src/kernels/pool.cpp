@@ -364,7 +364,7 @@ bool unpool_cells_plane(const Image& src, const Image& idx, const Image& dst, in
     float* buf = direct ? nullptr : rowbuf.aligned(2 * W2p, 0);
     for (int64_t y = 0; y < H; ++y) {
         const float* s = row_ptr<float>(src, p, y);
-        const int64_t* k = (const int64_t*)(idx.plane(p) + y * idx.sh);
+        const int64_t* k = row_ptr<int64_t>(idx, p, y);
         float* d0 = (float*)(base + 2 * y * dst.sh);
         float* d1 = (float*)(base + (2 * y + 1) * dst.sh);
         float* r0 = direct ? d0 : buf;
@@ -419,7 +419,7 @@ int64_t max_unpool2d_impl(const Image& src, const Image& idx, const Image& dst, 
             const bool dense = tsh == rowbytes;  // rows back to back
             for (int64_t y = 0; y < src.h; ++y) {
                 const T* s = row_ptr<T>(src, p, y);
-                const int64_t* k = (const int64_t*)(idx.plane(p) + y * idx.sh);
+                const int64_t* k = row_ptr<int64_t>(idx, p, y);
                 if (dense && cn == 1) {
                     T* t = (T*)tb;
                     for (int64_t e = 0; e < src.w; ++e) {

@@ -417,7 +417,7 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
                 });
             }
             T* drow = (T*)(dst.plane(p) + y * dst.sh);
-            if (std::is_same_v<T, C> && stream) {  // staged in L1-sized pieces
+            if (stream) {  // staged in L1-sized pieces (stream implies T == C)
                 constexpr int64_t piece = 4096 / sizeof(C);
                 C* o = obuf.get(piece);
                 for (int64_t x0 = 0; x0 < drowlen; x0 += piece) {
