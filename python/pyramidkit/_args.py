@@ -77,17 +77,14 @@ def resolve_layout(a: np.ndarray, layout: Optional[str], name: str, default_by_n
 IMAGE_LAYOUT_BY_NDIM = {2: "HW", 3: "HWC", 4: "NHWC"}
 
 
+_ALL = slice(None)
+_PLANE_INDEX = {"HW": (None, None, _ALL, _ALL, None), "HWC": (None, None), "CHW": (None, _ALL, _ALL, _ALL, None),
+                "NHWC": (_ALL, None), "NCHW": (Ellipsis, None)}
+
+
 def plane_view(a: np.ndarray, layout: str) -> np.ndarray:
     """The (n0, n1, H, W, C) view the kernels take; a view, never a copy."""
-    if layout == "HW":
-        return a[None, None, :, :, None]
-    if layout == "HWC":
-        return a[None, None]
-    if layout == "CHW":
-        return a[None, :, :, :, None]
-    if layout == "NHWC":
-        return a[:, None]
-    return a[..., None]  # NCHW
+    return a[_PLANE_INDEX[layout]]
 
 
 def spatial_shape(a: np.ndarray, layout: str) -> Tuple[int, int]:
@@ -105,7 +102,9 @@ def with_spatial(shape: Tuple[int, ...], layout: str, h: int, w: int) -> Tuple[i
 def pixels_contiguous(v: np.ndarray) -> bool:
     """Whether a 5-D plane view has contiguous pixels within each row (what kernels need)."""
     item = v.itemsize
-    return (v.shape[4] == 1 or v.strides[4] == item) and (v.shape[3] == 1 or v.strides[3] == v.shape[4] * item)
+    _, _, _, w, c = v.shape
+    _, _, _, sw, sc = v.strides
+    return (c == 1 or sc == item) and (w == 1 or sw == c * item)
 
 
 def run_into(call: Any, a: np.ndarray, layout: str, out_shape: Tuple[int, ...], out: Any) -> np.ndarray:
@@ -117,7 +116,7 @@ def run_into(call: Any, a: np.ndarray, layout: str, out_shape: Tuple[int, ...], 
     """
     src = kernel_input(a, layout)
     res, fresh = prepare_out(out, out_shape, a.dtype, a)
-    dst = plane_view(res, layout)
+    dst = res[_PLANE_INDEX[layout]]  # plane_view, one call fewer on every op's path
     if pixels_contiguous(dst):
         call(src, dst, fresh)
         return res
@@ -146,7 +145,7 @@ def kernel_input(a: np.ndarray, layout: str) -> np.ndarray:
     whose pixels or channels are not contiguous within a row (img[:, ::2], img[..., ::-1])
     costs one contiguous copy.
     """
-    v = plane_view(a, layout)
+    v = a[_PLANE_INDEX[layout]]
     if not pixels_contiguous(v):
         v = plane_view(np.ascontiguousarray(a), layout)
     return v
@@ -167,6 +166,8 @@ def check_size(shape: Sequence[int], itemsize: int, name: str) -> None:
 
 
 def parse_border(border: Any) -> int:
+    if type(border) is str and border in BORDERS:
+        return BORDERS[border]
     if isinstance(border, str):
         key = border.lower()
         key = _BORDER_ALIASES.get(key, key)
@@ -184,6 +185,8 @@ _INT_LIMITS = {np.dtype(t).char: (int(np.iinfo(t).min), int(np.iinfo(t).max))
 
 def border_value(value: Any, dtype: np.dtype) -> float:
     """The constant border value as the image dtype would hold it (OpenCV saturate_cast)."""
+    if (type(value) is float or type(value) is int) and value == 0:  # the default, in every dtype
+        return float(value)
     if type(value) is not float and type(value) is not int:  # (the ABC check costs a microsecond)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"value: expected a real number, got {type(value).__name__}")
@@ -214,15 +217,17 @@ def size_pair(size: Any, name: str) -> Tuple[int, int]:
 def prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, src: np.ndarray) -> Tuple[np.ndarray, bool]:
     """A new array, or the validated user `out`; and whether its pages are fresh from the OS
     (see _memory.new_array)."""
-    check_size(shape, np.dtype(dtype).itemsize, "out")
     if out is None:
+        check_size(shape, np.dtype(dtype).itemsize, "out")
         return new_array(shape, dtype)
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a NumPy array, got {type(out).__name__}")
-    if out.dtype != dtype:
+    if out.dtype is not dtype and out.dtype != dtype:
         raise TypeError(f"out: dtype {out.dtype} differs from the result dtype {np.dtype(dtype)}")
     if out.shape != tuple(shape):
         raise ValueError(f"out: shape {out.shape} differs from the result shape {tuple(shape)}")
+    if out.nbytes > MAX_BYTES:  # (an existing array of the result's shape: only a 0-stride view can be this large)
+        check_size(shape, out.itemsize, "out")
     if not out.flags.writeable:
         raise ValueError("out: array is read-only")
     if np.may_share_memory(out, src):
@@ -236,20 +241,33 @@ class PyrArgs:
     __slots__ = ("img", "layout", "src", "dst_hw", "out_shape", "border", "value")
 
 
+_IMAGE_TYPES = frozenset(IMAGE_DTYPES)
+
+
 def image_arg(img: Any, layout: Optional[str]) -> Tuple[np.ndarray, str]:
     """The validated image argument `img` (array of a supported dtype, non-empty) and its layout."""
-    a = check_dtype(as_array(img, "img"), "img")
-    lay = resolve_layout(a, layout, "img", IMAGE_LAYOUT_BY_NDIM)
-    check_nonempty(a, "img")
+    # The common case (an ndarray of a native supported dtype, default layout) in as few
+    # steps as possible: this runs right after the previous call's kernel has evicted the
+    # interpreter's data from the caches, where every step costs several times its warm time.
+    a = img if type(img) is np.ndarray else as_array(img, "img")
+    dt = a.dtype
+    if dt.type not in _IMAGE_TYPES or not dt.isnative:
+        a = check_dtype(a, "img")
+    lay = IMAGE_LAYOUT_BY_NDIM.get(a.ndim) if layout is None else None
+    if lay is None:
+        lay = resolve_layout(a, layout, "img", IMAGE_LAYOUT_BY_NDIM)
+    if a.size == 0:
+        check_nonempty(a, "img")
     return a, lay
 
 
 def pyr_args(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: Optional[str]) -> PyrArgs:
     r = PyrArgs()
     a, r.layout = image_arg(img, layout)
-    h, w = spatial_shape(a, r.layout)
+    i = r.layout.index("H")
+    h, w = a.shape[i:i + 2]
     if dst_size is None:
-        dh, dw = down_size(h, w) if op == "pyr_down" else (2 * h, 2 * w)
+        dh, dw = ((h + 1) // 2, (w + 1) // 2) if op == "pyr_down" else (2 * h, 2 * w)
     else:
         dh, dw = size_pair(dst_size, "dst_size")
         if op == "pyr_down":
@@ -265,7 +283,7 @@ def pyr_args(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: 
     r.value = border_value(value, a.dtype)
     r.img = a
     r.dst_hw = (dh, dw)
-    r.out_shape = with_spatial(a.shape, r.layout, dh, dw)
+    r.out_shape = a.shape[:i] + (dh, dw) + a.shape[i + 2:]
     check_size(r.out_shape, a.itemsize, "img")
     return r
 

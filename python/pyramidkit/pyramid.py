@@ -12,11 +12,6 @@ from ._config import get_num_threads
 __all__ = ["pyr_down", "pyr_up"]
 
 
-def _run(kernel, r, out: Optional[np.ndarray]) -> np.ndarray:
-    return run_into(lambda src, dst, fresh: kernel(src, dst, r.border, r.value, get_num_threads(), fresh),
-                    r.img, r.layout, r.out_shape, out)
-
-
 def pyr_down(img: Any, *, dst_size: Optional[Tuple[int, int]] = None, border: Any = "reflect101",
              layout: Optional[str] = None, value: float = 0.0, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Blur with the 5x5 Gaussian [1 4 6 4 1]/16 (separable) and drop every other row and column.
@@ -58,7 +53,8 @@ def pyr_down(img: Any, *, dst_size: Optional[Tuple[int, int]] = None, border: An
            [132, 150]], dtype=uint8)
     """
     r = pyr_args("pyr_down", img, dst_size, border, value, layout)
-    return _run(_core.pyr_down, r, out)
+    return run_into(lambda src, dst, fresh: _core.pyr_down(src, dst, r.border, r.value, get_num_threads(), fresh),
+                    r.img, r.layout, r.out_shape, out)
 
 
 def pyr_up(img: Any, *, dst_size: Optional[Tuple[int, int]] = None, border: Any = "reflect101",
@@ -96,4 +92,5 @@ def pyr_up(img: Any, *, dst_size: Optional[Tuple[int, int]] = None, border: Any 
            [160, 192, 239, 255]], dtype=uint8)
     """
     r = pyr_args("pyr_up", img, dst_size, border, value, layout)
-    return _run(_core.pyr_up, r, out)
+    return run_into(lambda src, dst, fresh: _core.pyr_up(src, dst, r.border, r.value, get_num_threads(), fresh),
+                    r.img, r.layout, r.out_shape, out)

@@ -458,9 +458,11 @@ class DownRows {
         const int64_t W = W_, dw = dw_, n = CN * dw;
         const uint8_t cval = uint8_t(cval_);
         const int64_t qbytes = 2 * CN * (std::max(W / 2, dw) + 4) + kPairSlack;
+        // 64-byte aligned: P, E are loaded and stored whole vectors at a time, and the q
+        // loads at pair 0 (measured, step alone: 1255 -> 1066 cycles per 1920x3 row).
         uint8_t* q[3];
-        for (int i = 0; i < 3; ++i) q[i] = q_[i].get(qbytes) + 2 * CN;
-        uint16_t *P = P_.get(n + 2 * simd::U16::N), *E = E_.get(n + 2 * simd::U16::N);
+        for (int i = 0; i < 3; ++i) q[i] = q_[i].aligned(qbytes, 2 * CN);
+        uint16_t *P = P_.aligned(n + 2 * simd::U16::N, 0), *E = E_.aligned(n + 2 * simd::U16::N, 0);
         if (!(state_rows_[0] == rows[0] && state_rows_[1] == rows[1] && state_rows_[2] == rows[2])) {
             for (int i = 0; i < 3; ++i) down_pair_row<CN>(rows[i], q[i], W, padmap_, cval);
             down_prime_px<CN>(q[0], q[1], q[2], P, E, n);
