@@ -680,7 +680,15 @@ void gaussian_pyramid_impl(const Image& src, const Image* lev, int L, const Bord
                     int64_t r = down_source_row(y, k, img[l - 1]->h, b);
                     rows[k] = r < 0 ? nullptr : row(l - 1, r);
                 }
-                down[l - 1].run(rows, row(l, y), sink[l - 1]);
+                // Level 1 reads the source image (from memory, not from rows just made): the
+                // next level-1 row's two new source rows are the prefetch hint, as in pyr_down.
+                const T* ahead[2] = {};
+                if (l == 1 && next[1] < order[1].size()) {
+                    const int64_t y1 = order[1][next[1]], r3 = down_source_row(y1, 3, img[0]->h, b),
+                                  r4 = down_source_row(y1, 4, img[0]->h, b);
+                    if (r3 >= 0 && r4 >= 0) ahead[0] = row(0, r3), ahead[1] = row(0, r4);
+                }
+                down[l - 1].run(rows, row(l, y), sink[l - 1], ahead[0] ? ahead : nullptr);
                 done[l][y] = 1;
             };
             for (bool progress = true; progress;) {
