@@ -339,10 +339,12 @@ def test_bad_input(call, err, match):
 
 
 def test_adaptive_max_planar_bits(isa):
-    # Planar float32 adaptive max without indices takes each column's maximum over the
-    # window rows first, then the window's columns; windows whose maximum is NaN (which
+    # Planar float32 adaptive max takes each column's maximum over the window rows first,
+    # then the window's columns. Without indices, windows whose maximum is NaN (which
     # payload: the last in row-major order) or zero (which sign: the first) rerun the
-    # definition. Bits compared with the reference, windows narrower and wider than a vector.
+    # definition; with indices, each column's row breaks ties between equal values (the
+    # first in row-major order; for NaN the last). Bits and indices compared with the
+    # reference, windows narrower and wider than a vector.
     rng = np.random.default_rng(21)
     for h, w, size in [(32, 32, 1), (32, 32, 2), (33, 70, (3, 4)), (20, 100, (5, 3)), (9, 17, (2, 1))]:
         x = rng.integers(-3, 4, (2, 3, h, w)).astype(np.float32)
@@ -355,3 +357,7 @@ def test_adaptive_max_planar_bits(isa):
             ours = pk.adaptive_max_pool2d(layout_x, size)
             theirs = ref.adaptive_max_pool2d(np.ascontiguousarray(layout_x), size)
             assert ours.view(np.uint32).tobytes() == theirs.view(np.uint32).tobytes(), (h, w, size)
+            ours, oi = pk.adaptive_max_pool2d(layout_x, size, True)
+            theirs, ti = ref.adaptive_max_pool2d(np.ascontiguousarray(layout_x), size, True)
+            assert ours.view(np.uint32).tobytes() == theirs.view(np.uint32).tobytes(), (h, w, size)
+            np.testing.assert_array_equal(oi, ti)

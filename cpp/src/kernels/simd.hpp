@@ -153,6 +153,7 @@ struct F32 {
     static I iset1(int32_t x) { return _mm512_set1_epi32(x); }
     static I iota(int32_t step) { return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(step)); }
     static I iadd(I a, I b) { return _mm512_add_epi32(a, b); }
+    static void istore(int32_t* p, I v) { _mm512_storeu_si512(p, v); }
     static V take_max(V m, V v) {
         return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), m, v);
     }
@@ -321,6 +322,7 @@ struct F32 {
     static I iset1(int32_t x) { return _mm256_set1_epi32(x); }
     static I iota(int32_t step) { return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(step)); }
     static I iadd(I a, I b) { return _mm256_add_epi32(a, b); }
+    static void istore(int32_t* p, I v) { _mm256_storeu_si256((__m256i*)p, v); }
     static V take_max(V m, V v) {
         return _mm256_blendv_ps(m, v, _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
     }
@@ -428,6 +430,7 @@ struct F32 {
     static I iset1(int32_t x) { return _mm_set1_epi32(x); }
     static I iota(int32_t step) { return _mm_setr_epi32(0, step, 2 * step, 3 * step); }
     static I iadd(I a, I b) { return _mm_add_epi32(a, b); }
+    static void istore(int32_t* p, I v) { _mm_storeu_si128((__m128i*)p, v); }
     static V take_max(V m, V v) {
         const V k = _mm_or_ps(_mm_cmpgt_ps(v, m), _mm_cmpunord_ps(v, v));
         return _mm_or_ps(_mm_and_ps(k, v), _mm_andnot_ps(k, m));
@@ -499,6 +502,7 @@ struct NoVec {
 #define PK_NOVEC(name) template <class... A> static V name(A&&...);
 #define PK_NOVEC_K(name) template <int... K, class... A> static V name(A&&...);
     PK_NOVEC(add) PK_NOVEC(and_) PK_NOVEC(div) PK_NOVEC(fma) PK_NOVEC(gather) PK_NOVEC(gather_near) PK_NOVEC(iadd)
+    PK_NOVEC(istore)
     PK_NOVEC(iota) PK_NOVEC(iset1) PK_NOVEC(lo_u8) PK_NOVEC(load) PK_NOVEC(load_raw) PK_NOVEC(load_u8)
     PK_NOVEC(merge_hi) PK_NOVEC(mul) PK_NOVEC(next1) PK_NOVEC(prev1) PK_NOVEC(set1) PK_NOVEC(shr_n) PK_NOVEC(store)
     PK_NOVEC(store_idx) PK_NOVEC(store_u8) PK_NOVEC(store_u8x2) PK_NOVEC(stream) PK_NOVEC(stream_u8x2)
