@@ -7,11 +7,12 @@
 // tie rule (the first maximum; a NaN wins and a later NaN replaces it) and sums add in
 // torch's order: the same bits at every ISA level and thread count.
 //
-// Vector paths (float32): channels-last images vectorise over channels; planar maps
-// vectorise over output columns where the windows are whole (interior), with stride 1
-// (plain loads) or 2 (two loads and an even/odd split), and otherwise (adaptive windows)
-// take each column's maximum over the window rows in vectors first. Everything else,
-// float64, float16 and uint8 run the scalar loop, which is the definition.
+// Vector paths (float32, and float16 / uint8 through converting loads): channels-last
+// images vectorise over channels; planar maps vectorise over output columns where the
+// windows are whole (interior), with stride 1 (plain loads) or 2 (two loads and an
+// even/odd split), and otherwise (adaptive windows) take each column's maximum over the
+// window rows in vectors first. Everything else and float64 run the scalar loop, which is
+// the definition.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -61,8 +62,8 @@ Interior interior_of(const PoolAxis& ax, int64_t dw, int64_t w, int64_t n) {
 // row-major order. rows[j] / hw[j]: input row j of the window and its h*W. With stride 2
 // and adjacent taps, one even/odd split serves two taps. U blocks of N columns advance
 // together: independent dependency chains keep the vector units busy.
-template <bool AVG, bool IDX, int STRIDE, int U>
-inline void planar_blocks(const float* const* rows, const int64_t* hw, int64_t ny, const int64_t* x0, int64_t nx,
+template <bool AVG, bool IDX, int STRIDE, int U, class R>
+inline void planar_blocks(const R* const* rows, const int64_t* hw, int64_t ny, const int64_t* x0, int64_t nx,
                           int64_t dx, const float* dv, float* out, int64_t* idx, const int64_t* xo) {
     using S = simd::F32;
     using V = typename S::V;
@@ -87,7 +88,7 @@ inline void planar_blocks(const float* const* rows, const int64_t* hw, int64_t n
             for (int64_t i = 0; i < nx; i += 2) {
                 V e[U], o[U];
                 for (int u = 0; u < U; ++u) {
-                    const float* q = rows[j] + x0[u] + i;
+                    const R* q = rows[j] + x0[u] + i;
                     S::unzip(S::load(q), S::load(q + S::N), e[u], o[u]);
                 }
                 for (int u = 0; u < U; ++u) tap(u, e[u], i);
@@ -98,7 +99,7 @@ inline void planar_blocks(const float* const* rows, const int64_t* hw, int64_t n
             for (int64_t i = 0; i < nx; ++i)
                 for (int u = 0; u < U; ++u) {
                     V e, o;
-                    const float* q = rows[j] + x0[u] + i * dx;
+                    const R* q = rows[j] + x0[u] + i * dx;
                     S::unzip(S::load(q), S::load(q + S::N), e, o);
                     tap(u, e, i * dx);
                 }
@@ -110,8 +111,8 @@ inline void planar_blocks(const float* const* rows, const int64_t* hw, int64_t n
     }
 }
 
-template <bool AVG, bool IDX, int STRIDE>
-void planar_row(const float* const* rows, const int64_t* hw, int64_t ny, const int32_t* xs, int64_t xb, int64_t xe,
+template <bool AVG, bool IDX, int STRIDE, class R>
+void planar_row(const R* const* rows, const int64_t* hw, int64_t ny, const int32_t* xs, int64_t xb, int64_t xe,
                 int64_t nx, int64_t dx, const float* dv, float* out, int64_t* idx) {
     constexpr int64_t N = simd::F32::N;
     // Blocks of N columns from xb; a last partial block is redone ending at xe (the
@@ -158,29 +159,30 @@ inline bool replaces(C v, C m) {
 // acc[e] = the maximum over the window's rows of row j's element e (float32, take_max's
 // rule per element), e < n; returns acc. With arg: arg[e] = the row it came from (the first
 // row holding the maximum; for NaN, the last NaN's row).
-inline const float* vertical_max(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t dy,
-                                 float* __restrict acc, int64_t n, int32_t* __restrict arg = nullptr) {
+template <class T>
+const float* vertical_max(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t dy, float* __restrict acc,
+                          int64_t n, int32_t* __restrict arg = nullptr) {
     int64_t e = 0;
     if constexpr (simd::kSimd) {
         using S = simd::F32;
         for (; e + S::N <= n; e += S::N) {
-            typename S::V m = S::load(row_ptr<float>(src, p, y0) + e);
+            typename S::V m = S::load(row_ptr<T>(src, p, y0) + e);
             if (arg) {
                 typename S::I r = S::iset1((int32_t)y0);
                 for (int64_t j = 1; j < ny; ++j)
-                    S::take_max(m, r, S::load(row_ptr<float>(src, p, y0 + j * dy) + e), S::iset1((int32_t)(y0 + j * dy)));
+                    S::take_max(m, r, S::load(row_ptr<T>(src, p, y0 + j * dy) + e), S::iset1((int32_t)(y0 + j * dy)));
                 S::istore(arg + e, r);
             } else {
-                for (int64_t j = 1; j < ny; ++j) m = S::take_max(m, S::load(row_ptr<float>(src, p, y0 + j * dy) + e));
+                for (int64_t j = 1; j < ny; ++j) m = S::take_max(m, S::load(row_ptr<T>(src, p, y0 + j * dy) + e));
             }
             S::store(acc + e, m);
         }
     }
     for (; e < n; ++e) {
-        float m = row_ptr<float>(src, p, y0)[e];
+        float m = load_c<float>(row_ptr<T>(src, p, y0)[e]);
         int32_t r = (int32_t)y0;
         for (int64_t j = 1; j < ny; ++j) {
-            const float v = row_ptr<float>(src, p, y0 + j * dy)[e];
+            const float v = load_c<float>(row_ptr<T>(src, p, y0 + j * dy)[e]);
             if (replaces(v, m)) m = v, r = (int32_t)(y0 + j * dy);
         }
         acc[e] = m;
@@ -194,14 +196,18 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                const int64_t* fy, const int64_t* fx, int64_t divisor, int nthreads) {
     using C = typename Compute<T>::type;
     const int64_t W = src.w, cn = src.cn, dh = dst.h, dw = dst.w, rowlen = dw * cn;
-    constexpr bool kVec = simd::kSimd && std::is_same_v<T, float>;
+    // float16 and uint8 take the float32 paths: their vector loads convert exactly, and
+    // results go back through the float32 row o (measured, (8,64,128,128) float16 2x2 max:
+    // 32 ms scalar, 0.7x torch).
+    constexpr bool kVec = simd::kSimd && (std::is_same_v<T, float> || std::is_same_v<T, half_t> ||
+                                          std::is_same_v<T, uint8_t>);
     const bool int32_ok = src.h * W < (int64_t(1) << 31);
     const Interior inner = (kVec && cn == 1 && int32_ok) ? interior_of(ax, dw, W, simd::F32::N) : Interior{};
 
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<C> obuf, divbuf, accbuf;
         Scratch<int32_t> argbuf;
-        const float* rows[64];
+        const T* rows[64];
         int64_t hw[64];
         for (int64_t item = begin; item < end; ++item) {
             const int64_t p = item / dh, oy = item % dh;
@@ -253,7 +259,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                     } else if (cn == 1 && inner.hi > inner.lo) {
                         const float* accrow[1] = {acc};
                         const int64_t zero[1] = {0};
-                        (ax.stride == 1 ? &planar_row<true, false, 1> : &planar_row<true, false, 2>)(
+                        (ax.stride == 1 ? &planar_row<true, false, 1, float> : &planar_row<true, false, 2, float>)(
                             accrow, zero, 1, ax.start, inner.lo, inner.hi, ax.taps, ax.dil, dv, (float*)o, nullptr);
                         vb = inner.lo;
                         ve = inner.hi;
@@ -295,7 +301,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                                 I best = S::iset1((int32_t)(y0 * W + x0));
                                 for (int64_t j = 0; j < ny; ++j) {
                                     const int64_t h = y0 + j * dy;
-                                    const float* r = row_ptr<float>(src, p, h);
+                                    const T* r = row_ptr<T>(src, p, h);
                                     for (int64_t i = 0; i < nx; ++i) {
                                         const int64_t w = x0 + i * dx;
                                         S::take_max(m, best, S::load(r + w * cn + c), S::iset1((int32_t)(h * W + w)));
@@ -309,11 +315,11 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                         vb = ve = 0;
                     } else if (cn == 1 && inner.hi > inner.lo && ny <= 64) {  // planar: vectors of columns
                         for (int64_t j = 0; j < ny; ++j) {
-                            rows[j] = row_ptr<float>(src, p, y0 + j * dy);
+                            rows[j] = row_ptr<T>(src, p, y0 + j * dy);
                             hw[j] = (y0 + j * dy) * W;
                         }
-                        const auto run = irow ? (ax.stride == 1 ? &planar_row<false, true, 1> : &planar_row<false, true, 2>)
-                                              : (ax.stride == 1 ? &planar_row<false, false, 1> : &planar_row<false, false, 2>);
+                        const auto run = irow ? (ax.stride == 1 ? &planar_row<false, true, 1, T> : &planar_row<false, true, 2, T>)
+                                              : (ax.stride == 1 ? &planar_row<false, false, 1, T> : &planar_row<false, false, 2, T>);
                         run(rows, hw, ny, ax.start, inner.lo, inner.hi, ax.taps, ax.dil, nullptr, (float*)o, irow);
                         vb = inner.lo;
                         ve = inner.hi;
@@ -333,7 +339,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                 if constexpr (kVec)
                     if (cn == 1 && vb == ve && vb > 0 && (!irow || int32_ok)) {
                         int32_t* arg = irow ? argbuf.get(W) : nullptr;
-                        cmax = vertical_max(src, p, y0, ny, dy, accbuf.get(W), W, arg);
+                        cmax = vertical_max<T>(src, p, y0, ny, dy, accbuf.get(W), W, arg);
                         crow = arg;
                     }
                 auto wide_max = [&](int64_t x, int64_t c) {
