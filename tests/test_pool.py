@@ -74,11 +74,11 @@ def test_avg_pool_matches_reference_exactly(dtype, layout, isa):
                                       err_msg=str((shape, kw)))
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.float16, np.float32], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("dtype", [np.uint8, np.float16, np.float32, np.float64], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
 def test_adaptive_matches_reference(dtype, layout, isa):
     # (17 channels: channels-last takes the vector path over channels; float16 and uint8
-    # go through the float32 vector paths with converting loads)
+    # go through the float32 vector paths with converting loads, float64 its own)
     rng = np.random.default_rng(3)
     for size in [1, 2, 3, 5, (4, 7), (None, 3), (2, None), (30, 41)]:
         x = to_layout(with_ties_and_nans(rng, (2, 17, 13, 21), dtype), layout)

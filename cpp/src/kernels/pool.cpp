@@ -7,12 +7,12 @@
 // tie rule (the first maximum; a NaN wins and a later NaN replaces it) and sums add in
 // torch's order: the same bits at every ISA level and thread count.
 //
-// Vector paths (float32, and float16 / uint8 through converting loads): channels-last
-// images vectorise over channels; planar maps vectorise over output columns where the
-// windows are whole (interior), with stride 1 (plain loads) or 2 (two loads and an
-// even/odd split), and otherwise (adaptive windows) take each column's maximum over the
-// window rows in vectors first. Everything else and float64 run the scalar loop, which is
-// the definition.
+// Vector paths (float32 and float64; float16 and uint8 through float32 with converting
+// loads): channels-last images vectorise over channels; planar maps vectorise over output
+// columns where the windows are whole (interior), with stride 1 (plain loads) or 2 (two
+// loads and an even/odd split), and otherwise (adaptive windows) take each column's
+// maximum over the window rows in vectors first. Everything else runs the scalar loop,
+// which is the definition.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -31,6 +31,10 @@ namespace {
 
 template <class T> struct Compute { using type = float; };  // exact for max; torch's opmath for avg
 template <> struct Compute<double> { using type = double; };
+
+// The vector type of a compute type.
+template <class C>
+using VecOf = std::conditional_t<std::is_same_v<C, double>, simd::F64, simd::F32>;
 
 template <class T>
 inline const T* row_ptr(const Image& im, int64_t p, int64_t y) {
@@ -58,21 +62,21 @@ Interior interior_of(const PoolAxis& ax, int64_t dw, int64_t w, int64_t n) {
     return r;
 }
 
-// Planar float32 rows, whole windows, output columns [xb, xe) in vectors: tap by tap in
+// Planar rows, whole windows, output columns [xb, xe) in vectors: tap by tap in
 // row-major order. rows[j] / hw[j]: input row j of the window and its h*W. With stride 2
 // and adjacent taps, one even/odd split serves two taps. U blocks of N columns advance
 // together: independent dependency chains keep the vector units busy.
-template <bool AVG, bool IDX, int STRIDE, int U, class R>
+template <bool AVG, bool IDX, int STRIDE, int U, class R, class C>
 inline void planar_blocks(const R* const* rows, const int64_t* hw, int64_t ny, const int64_t* x0, int64_t nx,
-                          int64_t dx, const float* dv, float* out, int64_t* idx, const int64_t* xo) {
-    using S = simd::F32;
+                          int64_t dx, const C* dv, C* out, int64_t* idx, const int64_t* xo) {
+    using S = VecOf<C>;
     using V = typename S::V;
     using I = typename S::I;
     const I lanes = S::iota(STRIDE);
     V m[U];
     I best[U];
     for (int u = 0; u < U; ++u) {
-        m[u] = S::set1(AVG ? 0.0f : -std::numeric_limits<float>::infinity());
+        m[u] = S::set1(AVG ? C(0) : -std::numeric_limits<C>::infinity());
         if constexpr (IDX) best[u] = S::iadd(S::iset1((int32_t)(hw[0] + x0[u])), lanes);
     }
     for (int64_t j = 0; j < ny; ++j) {
@@ -111,10 +115,10 @@ inline void planar_blocks(const R* const* rows, const int64_t* hw, int64_t ny, c
     }
 }
 
-template <bool AVG, bool IDX, int STRIDE, class R>
+template <bool AVG, bool IDX, int STRIDE, class R, class C>
 void planar_row(const R* const* rows, const int64_t* hw, int64_t ny, const int32_t* xs, int64_t xb, int64_t xe,
-                int64_t nx, int64_t dx, const float* dv, float* out, int64_t* idx) {
-    constexpr int64_t N = simd::F32::N;
+                int64_t nx, int64_t dx, const C* dv, C* out, int64_t* idx) {
+    constexpr int64_t N = VecOf<C>::N;
     // Blocks of N columns from xb; a last partial block is redone ending at xe (the
     // overlapping columns get the same values again).
     int64_t xv = xb;
@@ -135,7 +139,7 @@ void vertical_sum(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t d
     int64_t e = 0;
     if constexpr (simd::kSimd && !std::is_same_v<T, uint8_t> && !std::is_same_v<T, uint16_t> &&
                   !std::is_same_v<T, int16_t>) {
-        using S = std::conditional_t<std::is_same_v<C, double>, simd::F64, simd::F32>;
+        using S = VecOf<C>;
         for (; e + S::N <= n; e += S::N) {
             typename S::V a = S::load(r0 + e);
             for (int64_t j = 1; j < ny; ++j) a = S::add(a, S::load(row_ptr<T>(src, p, y0 + j * dy) + e));
@@ -159,12 +163,12 @@ inline bool replaces(C v, C m) {
 // acc[e] = the maximum over the window's rows of row j's element e (float32, take_max's
 // rule per element), e < n; returns acc. With arg: arg[e] = the row it came from (the first
 // row holding the maximum; for NaN, the last NaN's row).
-template <class T>
-const float* vertical_max(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t dy, float* __restrict acc,
-                          int64_t n, int32_t* __restrict arg = nullptr) {
+template <class T, class C>
+const C* vertical_max(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t dy, C* __restrict acc, int64_t n,
+                      int32_t* __restrict arg = nullptr) {
     int64_t e = 0;
     if constexpr (simd::kSimd) {
-        using S = simd::F32;
+        using S = VecOf<C>;
         for (; e + S::N <= n; e += S::N) {
             typename S::V m = S::load(row_ptr<T>(src, p, y0) + e);
             if (arg) {
@@ -179,10 +183,10 @@ const float* vertical_max(const Image& src, int64_t p, int64_t y0, int64_t ny, i
         }
     }
     for (; e < n; ++e) {
-        float m = load_c<float>(row_ptr<T>(src, p, y0)[e]);
+        C m = load_c<C>(row_ptr<T>(src, p, y0)[e]);
         int32_t r = (int32_t)y0;
         for (int64_t j = 1; j < ny; ++j) {
-            const float v = load_c<float>(row_ptr<T>(src, p, y0 + j * dy)[e]);
+            const C v = load_c<C>(row_ptr<T>(src, p, y0 + j * dy)[e]);
             if (replaces(v, m)) m = v, r = (int32_t)(y0 + j * dy);
         }
         acc[e] = m;
@@ -200,9 +204,10 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
     // results go back through the float32 row o (measured, (8,64,128,128) float16 2x2 max:
     // 32 ms scalar, 0.7x torch).
     constexpr bool kVec = simd::kSimd && (std::is_same_v<T, float> || std::is_same_v<T, half_t> ||
-                                          std::is_same_v<T, uint8_t>);
+                                          std::is_same_v<T, uint8_t> || std::is_same_v<T, double>);
+    using S = VecOf<C>;
     const bool int32_ok = src.h * W < (int64_t(1) << 31);
-    const Interior inner = (kVec && cn == 1 && int32_ok) ? interior_of(ax, dw, W, simd::F32::N) : Interior{};
+    const Interior inner = (kVec && cn == 1 && int32_ok) ? interior_of(ax, dw, W, S::N) : Interior{};
 
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<C> obuf, divbuf, accbuf;
@@ -243,7 +248,6 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                 };
                 int64_t vb = dw, ve = dw;  // columns done by vectors (planar)
                 if constexpr (kVec) {
-                    using S = simd::F32;
                     if (cn >= S::N) {
                         for (int64_t x = 0; x < dw; ++x) {
                             const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
@@ -257,10 +261,10 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                         }
                         vb = ve = 0;
                     } else if (cn == 1 && inner.hi > inner.lo) {
-                        const float* accrow[1] = {acc};
+                        const C* accrow[1] = {acc};
                         const int64_t zero[1] = {0};
-                        (ax.stride == 1 ? &planar_row<true, false, 1, float> : &planar_row<true, false, 2, float>)(
-                            accrow, zero, 1, ax.start, inner.lo, inner.hi, ax.taps, ax.dil, dv, (float*)o, nullptr);
+                        (ax.stride == 1 ? &planar_row<true, false, 1, C, C> : &planar_row<true, false, 2, C, C>)(
+                            accrow, zero, 1, ax.start, inner.lo, inner.hi, ax.taps, ax.dil, dv, o, nullptr);
                         vb = inner.lo;
                         ve = inner.hi;
                     }
@@ -289,7 +293,6 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                 };
                 int64_t vb = dw, ve = dw;
                 if constexpr (kVec) {
-                    using S = simd::F32;
                     using V = typename S::V;
                     using I = typename S::I;
                     if (cn >= S::N && int32_ok) {  // channels-last: vectors of channels
@@ -297,7 +300,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                             const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
                             int64_t c = 0;
                             for (; c + S::N <= cn; c += S::N) {
-                                V m = S::set1(-std::numeric_limits<float>::infinity());
+                                V m = S::set1(-std::numeric_limits<C>::infinity());
                                 I best = S::iset1((int32_t)(y0 * W + x0));
                                 for (int64_t j = 0; j < ny; ++j) {
                                     const int64_t h = y0 + j * dy;
@@ -318,9 +321,9 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                             rows[j] = row_ptr<T>(src, p, y0 + j * dy);
                             hw[j] = (y0 + j * dy) * W;
                         }
-                        const auto run = irow ? (ax.stride == 1 ? &planar_row<false, true, 1, T> : &planar_row<false, true, 2, T>)
-                                              : (ax.stride == 1 ? &planar_row<false, false, 1, T> : &planar_row<false, false, 2, T>);
-                        run(rows, hw, ny, ax.start, inner.lo, inner.hi, ax.taps, ax.dil, nullptr, (float*)o, irow);
+                        const auto run = irow ? (ax.stride == 1 ? &planar_row<false, true, 1, T, C> : &planar_row<false, true, 2, T, C>)
+                                              : (ax.stride == 1 ? &planar_row<false, false, 1, T, C> : &planar_row<false, false, 2, T, C>);
+                        run(rows, hw, ny, ax.start, inner.lo, inner.hi, ax.taps, ax.dil, nullptr, o, irow);
                         vb = inner.lo;
                         ve = inner.hi;
                     }
@@ -334,22 +337,22 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                 // column), the last NaN the one with the largest, exactly the definition's
                 // choice (measured, (8,64,128,128) adaptive 7x7: 14 ms, 0.4x torch, in the
                 // scalar definition).
-                const float* cmax = nullptr;
+                const C* cmax = nullptr;
                 const int32_t* crow = nullptr;
                 if constexpr (kVec)
                     if (cn == 1 && vb == ve && vb > 0 && (!irow || int32_ok)) {
                         int32_t* arg = irow ? argbuf.get(W) : nullptr;
-                        cmax = vertical_max<T>(src, p, y0, ny, dy, accbuf.get(W), W, arg);
+                        cmax = vertical_max<T, C>(src, p, y0, ny, dy, accbuf.get(W), W, arg);
                         crow = arg;
                     }
                 auto wide_max = [&](int64_t x, int64_t c) {
                     if (crow) {
                         const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
-                        float m = cmax[x0];
+                        C m = cmax[x0];
                         int64_t bc = x0;
                         for (int64_t i = 1; i < nx; ++i) {
                             const int64_t w = x0 + i * dx;
-                            const float v = cmax[w];
+                            const C v = cmax[w];
                             if (v != v ? (m == m || crow[w] >= crow[bc]) : (v > m || (v == m && crow[w] < crow[bc])))
                                 m = v, bc = w;
                         }
@@ -359,9 +362,9 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                     }
                     if (cmax) {
                         const int64_t x0 = ax.start[x], nx = ax.count[x], dx = ax.dil;
-                        float m = -std::numeric_limits<float>::infinity();
+                        C m = -std::numeric_limits<C>::infinity();
                         for (int64_t i = 0; i < nx; ++i) {
-                            const float v = cmax[x0 + i * dx];
+                            const C v = cmax[x0 + i * dx];
                             if (replaces(v, m)) m = v;
                         }
                         if (m == m && m != 0.0f) {

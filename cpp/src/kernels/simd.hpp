@@ -253,7 +253,27 @@ struct F64 {
     static V set1(double x) { return _mm512_set1_pd(x); }
     static V add(V a, V b) { return _mm512_add_pd(a, b); }
     static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+    static V div(V a, V b) { return _mm512_div_pd(a, b); }
     static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+    // Pooling, as F32's: int32 index lanes, one per value.
+    using I = __m256i;
+    static I iset1(int32_t x) { return _mm256_set1_epi32(x); }
+    static I iota(int32_t step) { return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(step)); }
+    static I iadd(I a, I b) { return _mm256_add_epi32(a, b); }
+    static void istore(int32_t* p, I v) { _mm256_storeu_si256((__m256i*)p, v); }
+    static void store_idx(int64_t* p, I v) { _mm512_storeu_si512(p, _mm512_maskz_cvtepi32_epi64(0xff, v)); }
+    static V take_max(V m, V v) {
+        return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q), m, v);
+    }
+    static void take_max(V& m, I& idx, V v, I cur) {
+        const __mmask8 k = _mm512_cmp_pd_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q);
+        m = _mm512_mask_blend_pd(k, m, v);
+        idx = _mm256_mask_blend_epi32(k, idx, cur);
+    }
+    static void unzip(V a, V b, V& even, V& odd) {
+        even = _mm512_permutex2var_pd(a, _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), b);
+        odd = _mm512_permutex2var_pd(a, _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), b);
+    }
 };
 
 #elif defined(__AVX2__) && !defined(PK_NO_SIMD)
@@ -371,7 +391,27 @@ struct F64 {
     static V set1(double x) { return _mm256_set1_pd(x); }
     static V add(V a, V b) { return _mm256_add_pd(a, b); }
     static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+    static V div(V a, V b) { return _mm256_div_pd(a, b); }
     static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+    using I = __m128i;  // int32 index lanes, one per value
+    static I iset1(int32_t x) { return _mm_set1_epi32(x); }
+    static I iota(int32_t step) { return _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32(step)); }
+    static I iadd(I a, I b) { return _mm_add_epi32(a, b); }
+    static void istore(int32_t* p, I v) { _mm_storeu_si128((__m128i*)p, v); }
+    static void store_idx(int64_t* p, I v) { _mm256_storeu_si256((__m256i*)p, _mm256_cvtepi32_epi64(v)); }
+    static V take_mask(V m, V v) { return _mm256_or_pd(_mm256_cmp_pd(v, m, _CMP_GT_OQ), _mm256_cmp_pd(v, v, _CMP_UNORD_Q)); }
+    static V take_max(V m, V v) { return _mm256_blendv_pd(m, v, take_mask(m, v)); }
+    static void take_max(V& m, I& idx, V v, I cur) {
+        const V k = take_mask(m, v);
+        m = _mm256_blendv_pd(m, v, k);
+        // the 64-bit lane mask as 32-bit lanes: the low half of each
+        const __m256i k2 = _mm256_permutevar8x32_epi32(_mm256_castpd_si256(k), _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+        idx = _mm_blendv_epi8(idx, cur, _mm256_castsi256_si128(k2));
+    }
+    static void unzip(V a, V b, V& even, V& odd) {  // a0 a2 b0 b2, a1 a3 b1 b3
+        even = _mm256_permute4x64_pd(_mm256_unpacklo_pd(a, b), 0xd8);
+        odd = _mm256_permute4x64_pd(_mm256_unpackhi_pd(a, b), 0xd8);
+    }
 };
 
 #elif defined(__SSE2__) && !defined(PK_NO_SIMD)
@@ -482,6 +522,31 @@ struct F64 {
     static V set1(double x) { return _mm_set1_pd(x); }
     static V add(V a, V b) { return _mm_add_pd(a, b); }
     static V mul(V a, V b) { return _mm_mul_pd(a, b); }
+    static V div(V a, V b) { return _mm_div_pd(a, b); }
+    using I = __m128i;  // int32 index lanes 0 and 1, one per value
+    static I iset1(int32_t x) { return _mm_set1_epi32(x); }
+    static I iota(int32_t step) { return _mm_setr_epi32(0, step, 0, 0); }
+    static I iadd(I a, I b) { return _mm_add_epi32(a, b); }
+    static void istore(int32_t* p, I v) { _mm_storel_epi64((__m128i*)p, v); }
+    static void store_idx(int64_t* p, I v) {
+        p[0] = _mm_cvtsi128_si32(v);
+        p[1] = _mm_cvtsi128_si32(_mm_shuffle_epi32(v, 1));
+    }
+    static V take_mask(V m, V v) { return _mm_or_pd(_mm_cmpgt_pd(v, m), _mm_cmpunord_pd(v, v)); }
+    static V take_max(V m, V v) {
+        const V k = take_mask(m, v);
+        return _mm_or_pd(_mm_and_pd(k, v), _mm_andnot_pd(k, m));
+    }
+    static void take_max(V& m, I& idx, V v, I cur) {
+        const V k = take_mask(m, v);
+        m = _mm_or_pd(_mm_and_pd(k, v), _mm_andnot_pd(k, m));
+        const __m128i k32 = _mm_shuffle_epi32(_mm_castpd_si128(k), _MM_SHUFFLE(3, 3, 2, 0));  // low halves
+        idx = _mm_or_si128(_mm_and_si128(k32, cur), _mm_andnot_si128(k32, idx));
+    }
+    static void unzip(V a, V b, V& even, V& odd) {
+        even = _mm_unpacklo_pd(a, b);
+        odd = _mm_unpackhi_pd(a, b);
+    }
 };
 
 #else
