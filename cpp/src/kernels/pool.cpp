@@ -160,8 +160,8 @@ inline bool replaces(C v, C m) {
     return v > m || v != v;
 }
 
-// acc[e] = the maximum over the window's rows of row j's element e (float32, take_max's
-// rule per element), e < n; returns acc. With arg: arg[e] = the row it came from (the first
+// acc[e] = the maximum over the window's rows of row j's element e (in the compute type,
+// take_max's rule per element), e < n; returns acc. With arg: arg[e] = the row it came from (the first
 // row holding the maximum; for NaN, the last NaN's row).
 template <class T, class C>
 const C* vertical_max(const Image& src, int64_t p, int64_t y0, int64_t ny, int64_t dy, C* __restrict acc, int64_t n,
@@ -202,7 +202,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
     const int64_t W = src.w, cn = src.cn, dh = dst.h, dw = dst.w, rowlen = dw * cn;
     // float16 and uint8 take the float32 paths: their vector loads convert exactly, and
     // results go back through the float32 row o (measured, (8,64,128,128) float16 2x2 max:
-    // 32 ms scalar, 0.7x torch).
+    // 32 ms scalar, 0.7x torch); float64 runs the same code in F64 vectors.
     constexpr bool kVec = simd::kSimd && (std::is_same_v<T, float> || std::is_same_v<T, half_t> ||
                                           std::is_same_v<T, uint8_t> || std::is_same_v<T, double>);
     using S = VecOf<C>;
@@ -328,7 +328,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolA
                         ve = inner.hi;
                     }
                 }
-                // Planar float32 without a regular interior (adaptive pooling, SPP): the
+                // Planar maps without a regular interior (adaptive pooling, SPP): the
                 // window rows' maximum per column first, in vectors (vertical_max), then each
                 // window's columns. Without indices, a maximum does not depend on the order
                 // except when it is NaN (which NaN) or zero (which sign): those windows rerun
