@@ -114,12 +114,9 @@ def run_into(call: Any, a: np.ndarray, layout: str, out_shape: Tuple[int, ...], 
     An `out` whose pixels are not contiguous within a row gets the result through one
     temporary and a copy.
     """
-    index = _PLANE_INDEX[layout]  # plane_view, inline: this path runs cold after each kernel
-    src = a[index]
-    if not pixels_contiguous(src):
-        src = kernel_input(a, layout)
+    src = kernel_input(a, layout)
     res, fresh = prepare_out(out, out_shape, a.dtype, a)
-    dst = res[index]
+    dst = plane_view(res, layout)
     if pixels_contiguous(dst):
         call(src, dst, fresh)
         return res
@@ -148,7 +145,7 @@ def kernel_input(a: np.ndarray, layout: str) -> np.ndarray:
     whose pixels or channels are not contiguous within a row (img[:, ::2], img[..., ::-1])
     costs one contiguous copy.
     """
-    v = a[_PLANE_INDEX[layout]]
+    v = plane_view(a, layout)
     if not pixels_contiguous(v):
         v = plane_view(np.ascontiguousarray(a), layout)
     return v
@@ -267,10 +264,9 @@ def image_arg(img: Any, layout: Optional[str]) -> Tuple[np.ndarray, str]:
 def pyr_args(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: Optional[str]) -> PyrArgs:
     r = PyrArgs()
     a, r.layout = image_arg(img, layout)
-    i = r.layout.index("H")
-    h, w = a.shape[i:i + 2]
+    h, w = spatial_shape(a, r.layout)
     if dst_size is None:
-        dh, dw = ((h + 1) // 2, (w + 1) // 2) if op == "pyr_down" else (2 * h, 2 * w)
+        dh, dw = down_size(h, w) if op == "pyr_down" else (2 * h, 2 * w)
     else:
         dh, dw = size_pair(dst_size, "dst_size")
         if op == "pyr_down":
@@ -286,7 +282,7 @@ def pyr_args(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: 
     r.value = border_value(value, a.dtype)
     r.img = a
     r.dst_hw = (dh, dw)
-    r.out_shape = a.shape[:i] + (dh, dw) + a.shape[i + 2:]
+    r.out_shape = with_spatial(a.shape, r.layout, dh, dw)
     check_size(r.out_shape, a.itemsize, "img")
     return r
 

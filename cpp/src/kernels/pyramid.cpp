@@ -452,22 +452,17 @@ class DownRows {
     const uint8_t* state_rows_[3] = {};
     Scratch<uint16_t> P_, E_;
     Scratch<uint8_t> q_[3], qtmp_;
-    uint8_t* qrow_[3] = {};
-    uint16_t *Prow_ = nullptr, *Erow_ = nullptr;
 
     template <int CN>
     void rows_px(const uint8_t* const* rows, uint8_t* out, const uint8_t* const* next) {
         const int64_t W = W_, dw = dw_, n = CN * dw;
         const uint8_t cval = uint8_t(cval_);
-        if (!P_.v.size()) {  // first row: the sizes are fixed for this object
-            const int64_t qbytes = 2 * CN * (std::max(W / 2, dw) + 4) + kPairSlack;
-            // 64-byte aligned: P, E are loaded and stored whole vectors at a time, and the q
-            // loads at pair 0 (measured, step alone: 1255 -> 1066 cycles per 1920x3 row).
-            for (int i = 0; i < 3; ++i) qrow_[i] = q_[i].aligned(qbytes, 2 * CN);
-            Prow_ = P_.aligned(n + 2 * simd::U16::N, 0), Erow_ = E_.aligned(n + 2 * simd::U16::N, 0);
-        }
-        uint8_t* const q[3] = {qrow_[0], qrow_[1], qrow_[2]};
-        uint16_t *P = Prow_, *E = Erow_;
+        const int64_t qbytes = 2 * CN * (std::max(W / 2, dw) + 4) + kPairSlack;
+        // 64-byte aligned: P, E are loaded and stored whole vectors at a time, and the q
+        // loads at pair 0 (measured, step alone: 1255 -> 1066 cycles per 1920x3 row).
+        uint8_t* q[3];
+        for (int i = 0; i < 3; ++i) q[i] = q_[i].aligned(qbytes, 2 * CN);
+        uint16_t *P = P_.aligned(n + 2 * simd::U16::N, 0), *E = E_.aligned(n + 2 * simd::U16::N, 0);
         if (!(state_rows_[0] == rows[0] && state_rows_[1] == rows[1] && state_rows_[2] == rows[2])) {
             for (int i = 0; i < 3; ++i) down_pair_row<CN>(rows[i], q[i], W, padmap_, cval);
             down_prime_px<CN>(q[0], q[1], q[2], P, E, n);
