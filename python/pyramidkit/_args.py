@@ -13,14 +13,15 @@ from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import _core
 from ._memory import new_array
 
 LAYOUTS = ("HW", "HWC", "CHW", "NHWC", "NCHW")
 IMAGE_DTYPES = (np.uint8, np.uint16, np.int16, np.float16, np.float32, np.float64)
 _IMAGE_DTYPE_NAMES = ", ".join(np.dtype(d).name for d in IMAGE_DTYPES)
 
-# OpenCV's border codes, so cv2.BORDER_* constants work too.
-BORDERS = {"constant": 0, "replicate": 1, "reflect": 2, "wrap": 3, "reflect101": 4}
+# OpenCV's border codes, so cv2.BORDER_* constants work too (defined once, in cpp/core/image.hpp).
+BORDERS = dict(_core.BORDERS)
 _BORDER_ALIASES = {"reflect_101": "reflect101", "default": "reflect101", "edge": "replicate",
                    "symmetric": "reflect", "mirror": "reflect101"}
 _BORDER_NAMES = {v: k for k, v in BORDERS.items()}
@@ -287,10 +288,9 @@ def pyr_args(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: 
     return r
 
 
-# Laplacian band dtype per image dtype: wide enough that bands and reconstruction are exact.
-BAND_DTYPES = {np.dtype(np.uint8): np.dtype(np.int16), np.dtype(np.uint16): np.dtype(np.int32),
-               np.dtype(np.int16): np.dtype(np.int32), np.dtype(np.float16): np.dtype(np.float32),
-               np.dtype(np.float32): np.dtype(np.float32), np.dtype(np.float64): np.dtype(np.float64)}
+# Laplacian band dtype per image dtype: wide enough that bands and reconstruction are exact
+# (defined once, as Band<T> in cpp/core/dtype.hpp).
+BAND_DTYPES = {np.dtype(k): np.dtype(v) for k, v in _core.BAND_DTYPES.items()}
 
 
 def level_sizes(h: int, w: int, levels: Any, min_size: Any) -> list:

@@ -145,5 +145,5 @@ def gaussian_blur(img: Any, sigma: Any, *, ksize: Any = None, border: Any = "ref
     a, lay = image_arg(img, layout)
     ky, kx, shift = blur_kernels(a.dtype, sigma, ksize)
     b, v = parse_border(border), border_value(value, a.dtype)
-    return run_into(lambda src, dst, fresh: _core.gaussian_blur(src, dst, ky.tolist(), kx.tolist(), shift, b, v,
-                                                         get_num_threads()), a, lay, a.shape, out)
+    return run_into(lambda src, dst, fresh: _core.gaussian_blur(src, dst, ky, kx, shift, b, v, get_num_threads(),
+                                                                fresh), a, lay, a.shape, out)

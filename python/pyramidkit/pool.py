@@ -188,7 +188,7 @@ def run_plan(plan: PoolPlan, return_indices: bool = False) -> Any:
     idx = np.empty(shape, np.int64) if return_indices else None
     ay, ax = plan.ay, plan.ax
     _core.pool(kernel_input(a, lay), plane_view(out, lay), None if idx is None else plane_view(idx, lay),
-               ay.start, ay.count, ay.dil, ay.stride, ay.taps, ax.start, ax.count, ax.dil, ax.stride, ax.taps,
+               (ay.start, ay.count, ay.dil, ay.stride, ay.taps), (ax.start, ax.count, ax.dil, ax.stride, ax.taps),
                plan.avg, ay.factor, ax.factor, plan.divisor, get_num_threads())
     if cl:
         out = out.transpose(0, 3, 1, 2)

@@ -1,11 +1,17 @@
-// Plain C++ view of the arrays the kernels work on. No Python here.
+// Plain C++ view of the arrays the kernels work on, the dtype codes and the border codes.
+// No Python here; the bindings export the codes to Python (_core.DTYPES, _core.BORDERS),
+// so this file is their one definition.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
 namespace pk {
 
-enum class DType : int { u8 = 0, u16 = 1, i16 = 2, f16 = 3, f32 = 4, f64 = 5 };
+// X(code name, NumPy dtype name): the image dtypes, in code order.
+#define PK_DTYPES(X) X(u8, "uint8") X(u16, "uint16") X(i16, "int16") X(f16, "float16") X(f32, "float32") X(f64, "float64")
+#define PK_DTYPE_ENUM(code, name) code,
+enum class DType : int { PK_DTYPES(PK_DTYPE_ENUM) };
+#undef PK_DTYPE_ENUM
 constexpr int kNumDTypes = 6;
 
 // A batch of 2-D images. Every layout maps onto it without a copy:
@@ -28,11 +34,21 @@ struct Image {
     int64_t whole_bytes = 0;
 
     int64_t planes() const { return n0 * n1; }
+    int64_t elements() const { return planes() * h * w * cn; }
     char* plane(int64_t p) const { return data + (p / n1) * s0 + (p % n1) * s1; }
 };
 
-// OpenCV's border codes, so cv2.BORDER_* constants can be passed through.
-enum class Border : int { constant = 0, replicate = 1, reflect = 2, wrap = 3, reflect101 = 4 };
+// Row y of plane p of im, as T.
+template <class T>
+inline const T* row_ptr(const Image& im, int64_t p, int64_t y) {
+    return (const T*)(im.plane(p) + y * im.sh);
+}
+
+// X(name, code): OpenCV's border codes, so cv2.BORDER_* constants can be passed through.
+#define PK_BORDERS(X) X(constant, 0) X(replicate, 1) X(reflect, 2) X(wrap, 3) X(reflect101, 4)
+#define PK_BORDER_ENUM(name, code) name = code,
+enum class Border : int { PK_BORDERS(PK_BORDER_ENUM) };
+#undef PK_BORDER_ENUM
 
 struct BorderSpec {
     Border type = Border::reflect101;

@@ -19,18 +19,20 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/common.hpp"
-#include "kernels/simd.hpp"
-#include "pyramidkit/kernels.hpp"
-#include "pyramidkit/parallel.hpp"
+#include "core/border.hpp"
+#include "core/grain.hpp"
+#include "core/kernels.hpp"
+#include "core/parallel.hpp"
+#include "core/store.hpp"
+#include "simd/simd.hpp"
 
 namespace pk {
 namespace PK_ISA_NS {
 namespace {
 
-template <class T> struct Compute { using type = float; };
-template <> struct Compute<double> { using type = double; };
-template <> struct Compute<uint16_t> { using type = double; };
+// The compute type: OpMath<T>, except uint16, whose 32-bit fixed-point products need
+// double to stay exact (see the top of this file).
+template <class T> using BlurMath = std::conditional_t<std::is_same_v<T, uint16_t>, double, OpMath<T>>;
 
 // One output of a pass: rows (or columns) lo[i] / hi[i] at distance i, mid the centre.
 template <class C, class T>
@@ -115,7 +117,7 @@ void store_row(const C* __restrict s, T* __restrict d, int64_t n, int shift) {
 template <class T>
 void gaussian_blur_impl(const Image& src, const Image& dst, const double* ky, int nky, const double* kx, int nkx,
                         int shift, const BorderSpec& border, int nthreads) {
-    using C = typename Compute<T>::type;
+    using C = BlurMath<T>;
     const int64_t H = src.h, W = src.w, cn = src.cn, rowlen = W * cn;
     const int ry = nky / 2, rx = nkx / 2;
     const Border b = border.type;
@@ -170,12 +172,12 @@ void gaussian_blur_impl(const Image& src, const Image& dst, const double* ky, in
         }
     };
     const int64_t items = src.planes() * H;
-    parallel_for(items, nthreads, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, rowlen)), work);
+    parallel_for(items, nthreads, grain::min_items(grain::kBlur, rowlen), work);
 }
 
 }  // namespace
 
-void fill_blur(KernelTable& t) { PK_FILL(gaussian_blur, gaussian_blur_impl) }
+PK_REGISTER(gaussian_blur, gaussian_blur_impl, PK_ALL_DTYPES);
 
 }  // namespace PK_ISA_NS
 }  // namespace pk

@@ -12,17 +12,17 @@
 #include <map>
 #include <vector>
 
-#include "kernels/common.hpp"
-#include "kernels/simd.hpp"
-#include "pyramidkit/kernels.hpp"
-#include "pyramidkit/parallel.hpp"
+#include "core/border.hpp"
+#include "core/grain.hpp"
+#include "core/kernels.hpp"
+#include "core/parallel.hpp"
+#include "core/store.hpp"
+#include "simd/simd.hpp"
 
 namespace pk {
 namespace PK_ISA_NS {
 namespace {
 
-template <class T> struct Compute { using type = float; };
-template <> struct Compute<double> { using type = double; };
 
 // One source row through the horizontal taps, cn channels per pixel. CN > 0 / K > 0 fix the
 // channel and tap counts at compile time (the loops unroll: bilinear with 1-4 channels).
@@ -63,7 +63,7 @@ void horizontal(const T* s, C* h, int64_t dw, int64_t cn, const int32_t* ix, con
 // arithmetic as horizontal_fixed. s is the source row in float, padded by 2N readable
 // floats. Where a vector's taps all fall in 2N consecutive source values from base[b]
 // (upscaling, mild downscaling) i0 / i1 hold offsets from base[b] and a two-register
-// permute replaces the gather (kHasNear); base[b] < 0 marks a block that gathers.
+// permute replaces the gather (kHasPermute2); base[b] < 0 marks a block that gathers.
 template <class S>
 void horizontal_gather(const float* __restrict s, float* __restrict h, int64_t n, const int32_t* i0,
                        const int32_t* i1, const float* w0, const float* w1, const int64_t* base) {
@@ -71,7 +71,7 @@ void horizontal_gather(const float* __restrict s, float* __restrict h, int64_t n
     for (; e + S::N <= n; e += S::N) {
         typename S::V a, b;
         const int64_t bb = base[e / S::N];
-        if constexpr (simd::kHasNear) {
+        if constexpr (simd::kHasPermute2) {
             if (bb >= 0) {
                 a = S::gather_near(s + bb, i0 + e);
                 b = S::gather_near(s + bb, i1 + e);
@@ -227,8 +227,8 @@ struct DyadicTables {
 inline DyadicTables dyadic_tables(const int32_t* ix, const double* wx, int64_t dw, const double* wy, int64_t dh,
                                   int64_t cn) {
     DyadicTables t;
-    if constexpr (simd::kHasNear) {
-        constexpr int64_t N = simd::U16::N;
+    if constexpr (simd::kHasPermute2) {
+        constexpr int64_t N = simd::kLanes<uint16_t>;
         const int qx = dyadic_shift(wx, dw), qy = dyadic_shift(wy, dh);
         if (qx < 0 || qy < 0 || qx + qy > 8) return t;
         const int64_t n = dw * cn;
@@ -296,13 +296,13 @@ void vertical_dyadic(const uint16_t* __restrict h0, const uint16_t* __restrict h
 template <class T>  // uint8_t; a template so that levels without U16::gather_near skip it
 void resample_u8_dyadic(const Image& src, const Image& dst, const int32_t* iy, const DyadicTables& t,
                         int nthreads) {
-    if constexpr (simd::kHasNear) {
+    if constexpr (simd::kHasPermute2) {
         using S = std::conditional_t<std::is_same_v<T, uint8_t>, simd::U16, void>;
         constexpr int64_t N = S::N;
         const int64_t dh = dst.h, n = dst.w * src.cn, rowlen = src.w * src.cn;
         const int q = t.qx + t.qy;
         // Large outputs into reused memory: streamed stores (no read for ownership), as pyr_up.
-        const bool stream = !dst.fresh && src.planes() * dh * n >= kStreamBytesRows;
+        const bool stream = stream_output<uint8_t>(dst, Writes::direct);
         auto work = [&](int64_t begin, int64_t end) {
             Scratch<uint16_t> wide;
             RowCache<uint16_t> cache(3);
@@ -340,7 +340,7 @@ void resample_u8_dyadic(const Image& src, const Image& dst, const int32_t* iy, c
             }
             if (stream) stream_fence();
         };
-        parallel_for(src.planes() * dh, nthreads, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, n)), work);
+        parallel_for(src.planes() * dh, nthreads, grain::min_items(grain::kResample, n), work);
     }
     (void)src; (void)dst; (void)iy; (void)t; (void)nthreads;
 }
@@ -348,9 +348,9 @@ void resample_u8_dyadic(const Image& src, const Image& dst, const int32_t* iy, c
 template <class T>
 void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const double* wy, int ky,
                    const int32_t* ix, const double* wx, int kx, int nthreads) {
-    using C = typename Compute<T>::type;
+    using C = OpMath<T>;
     const int64_t dh = dst.h, dw = dst.w, cn = src.cn, drowlen = dw * cn;
-    if constexpr (std::is_same_v<T, uint8_t> && simd::kHasNear) {
+    if constexpr (std::is_same_v<T, uint8_t> && simd::kHasPermute2) {
         if (kx == 2 && ky == 2 && cn <= 4) {
             const DyadicTables t = dyadic_tables(ix, wx, dw, wy, dh, cn);
             if (t.ok()) return resample_u8_dyadic<T>(src, dst, iy, t, nthreads);
@@ -375,9 +375,9 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
                 gw0[(size_t)(x * cn + c)] = (float)cwx[(size_t)(2 * x)];
                 gw1[(size_t)(x * cn + c)] = (float)cwx[(size_t)(2 * x + 1)];
             }
-        constexpr int64_t N = simd::F32::N;
+        constexpr int64_t N = simd::kLanes<float> > 0 ? simd::kLanes<float> : 1;
         gbase.assign((size_t)(drowlen / N), -1);
-        for (int64_t b = 0; simd::kHasNear && b < drowlen / N; ++b) {
+        for (int64_t b = 0; simd::kHasPermute2 && b < drowlen / N; ++b) {
             const auto [lo, hi] = tap_range(gi0, gi1, b * N, N);
             if (hi - lo >= 2 * N) continue;
             gbase[(size_t)b] = lo;
@@ -392,8 +392,7 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
     // does), counting the whole array dst is a part of: PSP's upsampled maps into its 42 MB
     // output, 4.8 -> 4.0 ms (11x -> 14x torch's composition). Smaller outputs stay cached
     // here: streaming a reused 16 MB interpolate output took 0.78 -> 0.86-0.95 ms.
-    const bool stream = std::is_same_v<T, C> && !dst.fresh &&
-                        std::max(dst.whole_bytes, dst.planes() * dh * drowlen * (int64_t)sizeof(T)) >= kStreamBytes;
+    const bool stream = std::is_same_v<T, C> && stream_output<T>(dst, Writes::staged);
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<float> srow;
         RowCache<C> cache(ky + 1);
@@ -436,12 +435,12 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
         }
         if (stream) stream_fence();
     };
-    parallel_for(src.planes() * dh, nthreads, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, drowlen)), work);
+    parallel_for(src.planes() * dh, nthreads, grain::min_items(grain::kResample, drowlen), work);
 }
 
 }  // namespace
 
-void fill_resample(KernelTable& t) { PK_FILL(resample, resample_impl) }
+PK_REGISTER(resample, resample_impl, PK_ALL_DTYPES);
 
 }  // namespace PK_ISA_NS
 }  // namespace pk

@@ -1,13 +1,14 @@
-// Run-time choice of the ISA level.
+// Run-time choice of the ISA level (the levels: core/isa.hpp).
 #pragma once
 #include <string>
 #include <vector>
 
+#include "core/isa.hpp"
+
 namespace pk {
 
-enum class Isa : int { baseline = 0, avx2 = 1, avx512 = 2, avx512vbmi = 3 };
-
 const char* isa_name(Isa isa);
+std::vector<std::string> all_isas();        // every level of this architecture
 std::vector<std::string> compiled_isas();   // levels built into this binary
 std::vector<std::string> supported_isas();  // compiled and runnable on this CPU
 std::string active_isa();

@@ -20,10 +20,12 @@
 #include <memory>
 #include <vector>
 
-#include "kernels/common.hpp"
-#include "kernels/simd.hpp"
-#include "pyramidkit/kernels.hpp"
-#include "pyramidkit/parallel.hpp"
+#include "core/border.hpp"
+#include "core/grain.hpp"
+#include "core/kernels.hpp"
+#include "core/parallel.hpp"
+#include "core/store.hpp"
+#include "simd/simd.hpp"
 
 namespace pk {
 namespace PK_ISA_NS {
@@ -34,11 +36,11 @@ inline int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a +
 template <class T>
 struct Lanes {
     using S = std::conditional_t<std::is_same_v<T, double>, simd::F64, simd::F32>;
-    static constexpr int N = simd::kSimd ? S::N : 4;  // lanes of one vector
+    static constexpr int N = simd::kSimd ? simd::kLanes<T> : 4;  // lanes of one vector
     static constexpr int NB = 2 * N;                  // columns per block: two vectors
     // Output channels per block: the accumulators (MR x 2 vectors) fill at most half the
     // vector registers (32 with AVX-512, 16 otherwise).
-    static constexpr int kMaxMR = (simd::kSimd && S::N * sizeof(T) == 64) ? 8 : 4;
+    static constexpr int kMaxMR = simd::kBits == 512 ? 8 : 4;
 };
 
 // For column blocks b < nblk: out[r*pitch + b*NB + i] = bias[r] + sum over taps t, channels c of
@@ -141,7 +143,7 @@ inline void interleave(const T* acc, int64_t pitch, int64_t s, T* __restrict out
         const T* b = acc + pitch;
         int64_t m = 0;
         if constexpr (simd::kSimd && std::is_same_v<T, float>) {
-            using S = simd::F32;
+            using S = simd::Dependent<simd::F32, T>;
             for (; 2 * (m + S::N) <= wo; m += S::N) {
                 typename S::V lo, hi;
                 S::zip(S::load(a + m), S::load(b + m), lo, hi);
@@ -161,14 +163,27 @@ inline void interleave(const T* acc, int64_t pitch, int64_t s, T* __restrict out
     }
 }
 
+// The geometry in elements: sizes from the Images, strides of their first three axes.
+struct Geometry : ConvTransposeSpec {
+    int64_t n = 0, c_in = 0, h = 0, w = 0, c_out = 0, ho = 0, wo = 0;
+    int64_t xs[3] = {0, 0, 0}, os[3] = {0, 0, 0};
+};
+
 template <class T>
-void conv_transpose2d_impl(const void* xv, const void* wv, const void* bv, void* ov, const ConvTransposeSpec& g,
-                           int nthreads) {
+void conv_transpose2d_impl(const Image& xim, const void* wv, const void* bv, const Image& oim,
+                           const ConvTransposeSpec& spec, int nthreads) {
     using L = Lanes<T>;
-    const T* x = (const T*)xv;
+    Geometry g;
+    static_cast<ConvTransposeSpec&>(g) = spec;
+    g.n = xim.n0; g.c_in = xim.n1; g.h = xim.h; g.w = xim.w;
+    g.c_out = oim.n1; g.ho = oim.h; g.wo = oim.w;
+    const int64_t item = (int64_t)sizeof(T);
+    g.xs[0] = xim.s0 / item; g.xs[1] = xim.s1 / item; g.xs[2] = xim.sh / item;
+    g.os[0] = oim.s0 / item; g.os[1] = oim.s1 / item; g.os[2] = oim.sh / item;
+    const T* x = (const T*)xim.data;
     const T* wt = (const T*)wv;
     const T* bias = (const T*)bv;
-    T* out = (T*)ov;
+    T* out = (T*)oim.data;
     const int64_t G = g.groups, cin_g = g.c_in / G, cout_g = g.c_out / G, sw = g.sw;
     const int64_t pitch = ((g.wo + sw - 1) / sw + L::NB - 1) / L::NB * L::NB;  // phase row, whole blocks
 
@@ -198,7 +213,7 @@ void conv_transpose2d_impl(const void* xv, const void* wv, const void* bv, void*
     // so a block's walk over input channels reads one compact, sequential region.
     std::unique_ptr<T[]> xpad_buf(new T[(size_t)(g.n * g.c_in * g.h * wp)]);  // every element written below
     T* const xpad = xpad_buf.get();
-    parallel_for(g.n * g.c_in * g.h, nthreads, std::max<int64_t>(1, 16384 / wp), [&](int64_t b, int64_t e) {
+    parallel_for(g.n * g.c_in * g.h, nthreads, grain::min_items(grain::kConvTransposePad, wp), [&](int64_t b, int64_t e) {
         for (int64_t row = b; row < e; ++row) {
             const int64_t ci = row % g.c_in, iy = (row / g.c_in) % g.h, n = row / (g.h * g.c_in);
             T* d = xpad + row * wp;
@@ -290,15 +305,12 @@ void conv_transpose2d_impl(const void* xv, const void* wv, const void* bv, void*
     };
     // An item is one output row of a group: about cout_g * cin_g * taps / stride^2 row passes.
     const int64_t row_cost = std::max<int64_t>(1, g.wo * cout_g * cin_g * g.kh * g.kw / (g.sh * g.sw));
-    parallel_for(g.n * G * g.ho, nthreads, std::max<int64_t>(1, (int64_t(1) << 16) / row_cost), work);
+    parallel_for(g.n * G * g.ho, nthreads, grain::min_items(grain::kConvTranspose, row_cost), work);
 }
 
 }  // namespace
 
-void fill_conv_transpose(KernelTable& t) {
-    t.conv_transpose2d[(int)DType::f32] = conv_transpose2d_impl<float>;
-    t.conv_transpose2d[(int)DType::f64] = conv_transpose2d_impl<double>;
-}
+PK_REGISTER(conv_transpose2d, conv_transpose2d_impl, float, double);
 
 }  // namespace PK_ISA_NS
 }  // namespace pk

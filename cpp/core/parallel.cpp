@@ -1,5 +1,5 @@
 // Fork safety and thread counts.
-#include "pyramidkit/parallel.hpp"
+#include "core/parallel.hpp"
 
 #include <pthread.h>
 

@@ -1,0 +1,79 @@
+// What every binding shares: NumPy array -> pk::Image, the dtype and border codes, the
+// kernel lookup, and the memory-safety checks. The policy, the same for every op: Python
+// (python/pyramidkit) validates and normalises everything and gives the errors users
+// see; a binding re-checks exactly what the kernel's reads and writes rely on (dtypes,
+// ranks, strides, and the sizes that bound every index), so a direct _core call with
+// wrong sizes raises instead of reading or writing out of bounds. No arithmetic here.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+
+#include "core/kernels.hpp"
+
+namespace pk::bind {
+
+namespace py = pybind11;
+
+inline DType dtype_of(const py::array& a, const char* name) {
+    const py::dtype dt = a.dtype();
+    const char kind = dt.kind();
+    const auto size = dt.itemsize();
+    if (kind == 'u' && size == 1) return DType::u8;
+    if (kind == 'u' && size == 2) return DType::u16;
+    if (kind == 'i' && size == 2) return DType::i16;
+    if (kind == 'f' && size == 2) return DType::f16;
+    if (kind == 'f' && size == 4) return DType::f32;
+    if (kind == 'f' && size == 8) return DType::f64;
+    throw py::type_error(std::string(name) + ": unsupported dtype " + std::string(py::str(dt)));
+}
+
+inline void check_dtype(const py::array& a, DType dt, const char* name) {
+    if (dtype_of(a, name) != dt) throw py::type_error(std::string(name) + ": dtype differs from the input's");
+}
+
+inline void check_int64(const py::array& a, const char* name) {
+    if (a.dtype().kind() != 'i' || a.itemsize() != 8) throw py::type_error(std::string(name) + ": expected int64");
+}
+
+// A 5-D (n0, n1, H, W, C) plane view whose pixels are contiguous within a row.
+inline Image image_of(const py::array& a, const char* name, bool writeable) {
+    if (a.ndim() != 5) throw py::value_error(std::string(name) + ": expected a 5-D plane view");
+    if (writeable && !a.writeable()) throw py::value_error(std::string(name) + ": array is read-only");
+    const auto item = a.itemsize();
+    if ((a.shape(4) > 1 && a.strides(4) != item) || (a.shape(3) > 1 && a.strides(3) != a.shape(4) * item))
+        throw py::value_error(std::string(name) + ": pixels must be contiguous within a row");
+    Image im;
+    im.data = static_cast<char*>(const_cast<void*>(a.data()));
+    im.n0 = a.shape(0); im.n1 = a.shape(1); im.h = a.shape(2); im.w = a.shape(3); im.cn = a.shape(4);
+    im.s0 = a.strides(0); im.s1 = a.strides(1); im.sh = a.strides(2);
+    return im;
+}
+
+// dst has src's planes and channels, both non-empty.
+inline void check_planes(const Image& src, const Image& dst, const char* names) {
+    if (src.planes() != dst.planes() || src.cn != dst.cn || src.h < 1 || src.w < 1 || dst.h < 1 || dst.w < 1)
+        throw py::value_error(std::string(names) + ": plane counts, channels or sizes do not match");
+}
+
+inline BorderSpec border_of(int border, double value) {
+#define PK_BORDER_CASE(name, code) case code:
+    switch (border) {
+        PK_BORDERS(PK_BORDER_CASE)
+        return BorderSpec{static_cast<Border>(border), value};
+    }
+#undef PK_BORDER_CASE
+    throw py::value_error("border: unknown border code " + std::to_string(border));
+}
+
+// The active level's kernel of `entry` for dtype dt; TypeError where none exists.
+template <class Fn>
+inline Fn kernel(Fn (KernelTable::*entry)[kNumDTypes], DType dt, const char* op) {
+    const Fn fn = (kernels().*entry)[static_cast<int>(dt)];
+    if (!fn) throw py::type_error(std::string(op) + ": no kernel for this dtype");
+    return fn;
+}
+
+}  // namespace pk::bind

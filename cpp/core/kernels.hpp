@@ -1,0 +1,117 @@
+// The kernel table: the signature of every op's entry point, the table each ISA level
+// fills, and PK_REGISTER, the one line at the end of a kernel file that fills it.
+#pragma once
+#include <cstdint>
+
+#include "core/dtype.hpp"
+#include "core/image.hpp"
+#include "core/isa.hpp"
+
+namespace pk {
+
+// Kernels read src and write dst (shapes, strides and sizes validated by the binding)
+// with up to nthreads threads.
+
+// pyr_down / pyr_up: dst has the size the op's rule gives for src (binding-checked).
+using PyrFn = void (*)(const Image& src, const Image& dst, const BorderSpec& border, int nthreads);
+
+// Levels 1..n of a Gaussian pyramid of src (levels[i] has the pyr_down size of the one above).
+using PyramidFn = void (*)(const Image& src, const Image* levels, int n, const BorderSpec& border, int nthreads);
+
+// Laplacian band steps, band of type Band<T>: band = fine - pyr_up(coarse) and
+// fine = band + pyr_up(coarse) (integers saturate).
+using LaplacianSubFn = void (*)(const Image& coarse, const Image& fine, const Image& band, const BorderSpec& border,
+                                int nthreads);
+using LaplacianAddFn = void (*)(const Image& coarse, const Image& band, const Image& fine, const BorderSpec& border,
+                                int nthreads);
+
+// Separable filter with symmetric kernels of odd tap counts nky, nkx (dst the size of src);
+// shift > 0: integer weights, the result rounded from `shift` fraction bits (gaussian_blur.cpp).
+using BlurFn = void (*)(const Image& src, const Image& dst, const double* ky, int nky, const double* kx, int nkx,
+                        int shift, const BorderSpec& border, int nthreads);
+
+// Separable resampling with per-output tap tables (resample.cpp): output row y reads source rows
+// iy[y*ky + k] with weights wy[y*ky + k], columns likewise; indices already in range.
+using ResampleFn = void (*)(const Image& src, const Image& dst, const int32_t* iy, const double* wy, int ky,
+                            const int32_t* ix, const double* wx, int kx, int nthreads);
+
+// Transposed convolution geometry, torch's conv_transpose2d: x is (n, c_in, h, w) and out
+// (n, c_out, ho, wo) as Images (n0 = batch, n1 = channels, cn = 1).
+struct ConvTransposeSpec {
+    int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1, groups = 1;
+};
+// weight: contiguous (c_in, c_out/groups, kh, kw) of x's dtype; bias: c_out values or null.
+// (Contiguous buffers of the dtype the table entry is for, hence untyped here.)
+using ConvTransposeFn = void (*)(const Image& x, const void* weight, const void* bias, const Image& out,
+                                 const ConvTransposeSpec& spec, int nthreads);
+
+// Window pooling (pool.cpp). Along each axis, output o reads the taps start[o] + j*dil for
+// j < count[o], all inside the input (Python has clipped the padding away). Windows of a
+// regular pooling also give stride and taps (the unclipped tap count): outputs whose
+// window is whole, start[o] = o*stride - pad, may then use vector loads.
+struct PoolAxis {
+    const int32_t* start = nullptr;
+    const int32_t* count = nullptr;
+    int64_t dil = 1, stride = 0, taps = 0;
+};
+// max: dst = the window's maximum, torch's rule (a NaN wins; ties keep the first tap in
+// row-major order); idx (may be null): int64 h*W + w of it, laid out like dst.
+// avg: dst = sum of the taps in row-major order / (fy[oy] * fx[ox]), or / divisor if > 0.
+struct PoolSpec {
+    PoolAxis y, x;
+    bool avg = false;
+    const int64_t* fy = nullptr;
+    const int64_t* fx = nullptr;
+    int64_t divisor = 0;
+};
+using PoolFn = void (*)(const Image& src, const Image& dst, const Image* idx, const PoolSpec& spec, int nthreads);
+// max_unpool2d: dst plane p is zeroed, then gets dst[idx[i]] = src[i] in the order of i
+// (the last of equal indices wins). Returns how many indices were outside [0, h*w) of
+// dst; those are not written.
+using UnpoolFn = int64_t (*)(const Image& src, const Image& idx, const Image& dst, int nthreads);
+
+// X(entry, signature): every entry of the table, one per dtype each. Adding an op is one
+// line here, its binding and its kernel file.
+#define PK_KERNELS(X)                    \
+    X(pyr_down, PyrFn)                   \
+    X(pyr_up, PyrFn)                     \
+    X(gaussian_pyramid, PyramidFn)       \
+    X(laplacian_sub, LaplacianSubFn)     \
+    X(laplacian_add, LaplacianAddFn)     \
+    X(gaussian_blur, BlurFn)             \
+    X(resample, ResampleFn)              \
+    X(conv_transpose2d, ConvTransposeFn) \
+    X(pool, PoolFn)                      \
+    X(max_unpool2d, UnpoolFn)
+
+struct KernelTable {
+#define PK_KERNEL_FIELD(entry, Fn) Fn entry[kNumDTypes] = {};
+    PK_KERNELS(PK_KERNEL_FIELD)
+#undef PK_KERNEL_FIELD
+};
+
+// The table of the active ISA level (see dispatch.hpp): for each entry and dtype, the
+// kernel of the highest level <= the active one that registered it. Null where no kernel
+// exists for that dtype (the bindings then raise).
+const KernelTable& kernels();
+
+namespace detail {
+// The entries kernel files compiled for `isa` registered (filled during static init).
+KernelTable& registered(Isa isa);
+
+template <class... Ts, class Fn, class Get>
+bool register_entries(Isa isa, Fn (KernelTable::*entry)[kNumDTypes], Get get) {
+    KernelTable& t = registered(isa);
+    (((t.*entry)[dtype_index<Ts>()] = get(Type<Ts>{})), ...);
+    return true;
+}
+}  // namespace detail
+
+}  // namespace pk
+
+// The last line of a kernel file: PK_REGISTER(entry, function template, dtypes...) puts
+// fn<T> into `entry` for each dtype T at the ISA level this object is compiled for.
+// PK_ALL_DTYPES lists every image dtype.
+#define PK_REGISTER(entry, fn, ...)                                                                       \
+    static const bool pk_registered_##entry = ::pk::detail::register_entries<__VA_ARGS__>(                 \
+        ::pk::Isa::PK_ISA_NS, &::pk::KernelTable::entry, [](auto t) { return &fn<typename decltype(t)::type>; })
