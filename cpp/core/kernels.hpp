@@ -98,11 +98,16 @@ const KernelTable& kernels();
 namespace detail {
 // The entries kernel files compiled for `isa` registered (filled during static init).
 KernelTable& registered(Isa isa);
+void mark_compiled(Isa isa);  // a kernel file compiled for `isa` is linked in
 
-template <class... Ts, class Fn, class Get>
-bool register_entries(Isa isa, Fn (KernelTable::*entry)[kNumDTypes], Get get) {
+// G::get<T>() gives the kernel for dtype T. G lives in the kernel file's anonymous
+// namespace, so this instantiation is private to that object file (a shared, merged
+// instantiation would register one level's kernels for all of them).
+template <class G, class... Ts, class Fn>
+bool register_entries(Isa isa, Fn (KernelTable::*entry)[kNumDTypes]) {
+    mark_compiled(isa);
     KernelTable& t = registered(isa);
-    (((t.*entry)[dtype_index<Ts>()] = get(Type<Ts>{})), ...);
+    (((t.*entry)[dtype_index<Ts>()] = G::template get<Ts>()), ...);
     return true;
 }
 }  // namespace detail
@@ -112,6 +117,13 @@ bool register_entries(Isa isa, Fn (KernelTable::*entry)[kNumDTypes], Get get) {
 // The last line of a kernel file: PK_REGISTER(entry, function template, dtypes...) puts
 // fn<T> into `entry` for each dtype T at the ISA level this object is compiled for.
 // PK_ALL_DTYPES lists every image dtype.
-#define PK_REGISTER(entry, fn, ...)                                                                       \
-    static const bool pk_registered_##entry = ::pk::detail::register_entries<__VA_ARGS__>(                 \
-        ::pk::Isa::PK_ISA_NS, &::pk::KernelTable::entry, [](auto t) { return &fn<typename decltype(t)::type>; })
+#define PK_REGISTER(entry, fn, ...)                                                          \
+    namespace {                                                                              \
+    struct Register_##entry {                                                                \
+        template <class T>                                                                   \
+        static auto get() { return &fn<T>; }                                                 \
+    };                                                                                       \
+    const bool registered_##entry =                                                          \
+        ::pk::detail::register_entries<Register_##entry, __VA_ARGS__>(::pk::Isa::PK_ISA_NS, \
+                                                                        &::pk::KernelTable::entry); \
+    }  // namespace
