@@ -6,6 +6,7 @@ import pytest
 
 import pyramidkit as pk
 import pyramidkit.reference as ref
+import pyramidkit.reference.blur as ref_blur
 from conftest import BORDERS, DTYPES, ISA_LEVELS, LAYOUT_SHAPES, random_array
 
 try:
@@ -118,3 +119,22 @@ def test_bad_input(kw, err, match):
         pk.gaussian_blur(np.zeros((8, 8), np.uint8), **kw)
     with pytest.raises(TypeError, match="img"):
         pk.gaussian_blur(np.zeros((8, 8), np.complex64), 1)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+def test_kernel_tables_match_reference(dtype):
+    """The kernel tables the op passes to C++ against the reference's, written again from
+    getGaussianKernel's definition: a wrong weight shows here, not only in the pixels."""
+    from pyramidkit import blur as ops
+    for sigma in (0, 0.3, 0.8, 1.0, 1.6, 2.0, 2.5, 3.7, 5.0, 11.0):
+        for ksize in (None, 1, 3, 5, 7, 9, 11, 31):
+            if ksize is None and sigma == 0:
+                continue
+            got = ops.blur_kernels(np.dtype(dtype), sigma, ksize)
+            want = ref_blur.blur_kernels(np.dtype(dtype), sigma, ksize)
+            assert got[2] == want[2]
+            for g, w in zip(got[:2], want[:2]):
+                if got[2]:
+                    assert np.array_equal(g, w), (sigma, ksize)
+                else:
+                    np.testing.assert_allclose(g, w, rtol=4e-16, atol=0)

@@ -217,3 +217,11 @@ W = np.zeros((4, 2, 3, 3), np.float32)
 def test_bad_input(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+@pytest.mark.parametrize("channels,factor,depthwise", [(1, 1, True), (3, 2, True), (2, 3, False), (4, 4, False)])
+def test_bilinear_weights_match_reference(channels, factor, depthwise):
+    for size in range(1, 9):
+        np.testing.assert_array_equal(pk.bilinear_kernel(size, np.float64), ref.bilinear_kernel(size, np.float64))
+    np.testing.assert_array_equal(pk.bilinear_upsample_weights(channels, factor, depthwise),
+                                  ref.bilinear_upsample_weights(channels, factor, depthwise))

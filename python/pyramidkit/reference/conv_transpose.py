@@ -5,11 +5,30 @@ from typing import Any
 
 import numpy as np
 
-from ..conv_transpose import bilinear_kernel, bilinear_upsample_weights, conv_transpose2d_args
+from ..conv_transpose import conv_transpose2d_args
 
-# bilinear_kernel / bilinear_upsample_weights are NumPy in the library itself: the same
-# functions serve as their reference.
 __all__ = ["conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights"]
+
+
+def bilinear_kernel(size: int, dtype: Any = np.float32) -> np.ndarray:
+    """FCN's upsample_filt, element by element: f = ceil(size / 2), centre c = f - 1 (odd
+    size) or f - 1/2 (even), value (1 - |i - c| / f) (1 - |j - c| / f)."""
+    f = (size + 1) // 2
+    c = f - 1 if size % 2 == 1 else f - 0.5
+    out = np.empty((size, size))
+    for i in range(size):
+        for j in range(size):
+            out[i, j] = (1 - abs(i - c) / f) * (1 - abs(j - c) / f)
+    return out.astype(dtype)
+
+
+def bilinear_upsample_weights(channels: int, factor: int, depthwise: bool = True, dtype: Any = np.float32) -> np.ndarray:
+    """The bilinear kernel of size 2 factor - factor % 2 on each channel's own output channel."""
+    k = bilinear_kernel(2 * factor - factor % 2, np.float64)
+    w = np.zeros((channels, 1 if depthwise else channels) + k.shape)
+    for c in range(channels):
+        w[c, 0 if depthwise else c] = k
+    return w.astype(dtype)
 
 
 def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
