@@ -105,10 +105,10 @@ def test_out_and_views():
     (dict(sigma=float("nan")), ValueError, "sigma"),
     (dict(sigma=0), ValueError, "sigma"),
     (dict(sigma=(1, 2, 3)), ValueError, "sigma"),
-    (dict(sigma="a"), ValueError, "sigma"),
+    (dict(sigma="a"), TypeError, "sigma"),  # a type: TypeError (one pair parser, _args.pair)
     (dict(sigma=1, ksize=4), ValueError, "ksize"),
     (dict(sigma=1, ksize=-3), ValueError, "ksize"),
-    (dict(sigma=1, ksize=(3, 2.5)), ValueError, "ksize"),
+    (dict(sigma=1, ksize=(3, 2.5)), TypeError, "ksize"),
     (dict(sigma=1e6), ValueError, "ksize"),
     (dict(sigma=1, border="x"), ValueError, "border"),
     (dict(sigma=1, out=np.empty((8, 8), np.float32)), TypeError, "out"),

@@ -204,15 +204,32 @@ def border_value(value: Any, dtype: np.dtype) -> float:
         return float(np.dtype(dtype).type(v))
 
 
-def size_pair(size: Any, name: str) -> Tuple[int, int]:
-    try:
-        h, w = size
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a (height, width) pair, got {size!r}") from None
-    for s in (h, w):
-        if isinstance(s, bool) or not isinstance(s, numbers.Integral):
-            raise TypeError(f"{name}: expected integer (height, width), got {size!r}")
-    return int(h), int(w)
+def pair(v: Any, name: str, *, real: bool = False, single: bool = True, minimum: Optional[float] = None,
+         above: bool = False) -> Tuple[Any, Any]:
+    """The one parser of two-valued (y, x) arguments: a pair, or (when `single`) one value
+    or a one-element sequence for both. Integers (bools excluded), or with `real` finite
+    real numbers; with `minimum`, each >= it (> it when `above`). TypeError for a value of
+    the wrong type, ValueError for a wrong count or range."""
+    if isinstance(v, (tuple, list)):
+        if len(v) == 2:
+            items = (v[0], v[1])
+        elif len(v) == 1 and single:
+            items = (v[0], v[0])
+        else:
+            raise ValueError(f"{name}: expected {'one value or ' if single else ''}a (y, x) pair, got {v!r}")
+    elif single:
+        items = (v, v)
+    else:
+        raise ValueError(f"{name}: expected a (y, x) pair, got {v!r}")
+    for e in items:
+        if isinstance(e, (bool, np.bool_)) or not isinstance(e, numbers.Real if real else numbers.Integral):
+            raise TypeError(f"{name}: expected {'real numbers' if real else 'integers'}, got {v!r}")
+        if real and not math.isfinite(e):
+            raise ValueError(f"{name}: values must be finite, got {v!r}")
+        if minimum is not None and (e < minimum or (above and e == minimum)):
+            raise ValueError(f"{name}: values must be {'>' if above else '>='} {minimum}, got {v!r}")
+    conv = float if real else int
+    return conv(items[0]), conv(items[1])
 
 
 def prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, src: np.ndarray) -> Tuple[np.ndarray, bool]:
@@ -269,7 +286,7 @@ def pyr_args(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: 
     if dst_size is None:
         dh, dw = down_size(h, w) if op == "pyr_down" else (2 * h, 2 * w)
     else:
-        dh, dw = size_pair(dst_size, "dst_size")
+        dh, dw = pair(dst_size, "dst_size", single=False)
         if op == "pyr_down":
             ok = dh >= 1 and dw >= 1 and abs(2 * dh - h) <= 2 and abs(2 * dw - w) <= 2
             rule = "|2*dst - src| <= 2 on each axis"
@@ -346,18 +363,15 @@ def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False) -
     return out, fresh
 
 
-def int_pair(v: Any, name: str) -> Tuple[int, int]:
-    """An int or a pair of ints (torch's convolution / pooling argument rule), as a pair."""
-    if isinstance(v, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected an int or a pair of ints, got {v!r}")
-    if isinstance(v, numbers.Integral):
-        return int(v), int(v)
-    if isinstance(v, (tuple, list)) and len(v) == 1 and isinstance(v[0], numbers.Integral):
-        return int(v[0]), int(v[0])
-    if (isinstance(v, (tuple, list)) and len(v) == 2
-            and all(isinstance(e, numbers.Integral) and not isinstance(e, (bool, np.bool_)) for e in v)):
-        return int(v[0]), int(v[1])
-    if isinstance(v, (tuple, list)):
+def int_pair(v: Any, name: str, positive: bool = False) -> Tuple[int, int]:
+    """torch's convolution / pooling argument rule (an int or a pair of ints) through
+    :func:`pair`, with torch's messages."""
+    if isinstance(v, (tuple, list)) and len(v) not in (1, 2):
         raise ValueError(f"expected {name} to be a single integer value or a list of 2 values to match "
                          f"the convolution dimensions, but got {name}={list(v)!r}")
-    raise TypeError(f"{name}: expected an int or a pair of ints, got {type(v).__name__}")
+    if not isinstance(v, (tuple, list, numbers.Integral)) or isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected an int or a pair of ints, got {type(v).__name__}")
+    a, b = pair(v, name)
+    if positive and (a <= 0 or b <= 0):
+        raise ValueError(f"{name}: must be greater than zero, got {(a, b)}")
+    return a, b

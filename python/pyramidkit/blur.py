@@ -9,7 +9,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._args import border_value, image_arg, parse_border, run_into
+from ._args import border_value, image_arg, pair, parse_border, run_into
 from ._config import get_num_threads
 
 __all__ = ["gaussian_blur", "gaussian_kernel"]
@@ -72,22 +72,11 @@ def fixed_kernel(kernel: np.ndarray, bits: int) -> np.ndarray:
     return out
 
 
-def _pair(v: Any, name: str) -> Tuple[Any, Any]:
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name}: expected one value or a (y, x) pair, got {v!r}")
-        return v[0], v[1]
-    return v, v
-
-
 def blur_kernels(dtype: np.dtype, sigma: Any, ksize: Any) -> Tuple[np.ndarray, np.ndarray, int]:
     """The (vertical, horizontal) kernels cv2.GaussianBlur would use for this dtype, and the
     fixed-point shift (0: float weights; uint8 / uint16: integer weights, see FIXED_POINT)."""
-    sy, sx = _pair(sigma, "sigma")
-    for s in (sy, sx):
-        if isinstance(s, bool) or not isinstance(s, numbers.Real) or not math.isfinite(s) or s < 0:
-            raise ValueError(f"sigma: expected finite values >= 0, got {sigma!r}")
-    ky, kx = _pair(0 if ksize is None else ksize, "ksize")
+    sy, sx = pair(sigma, "sigma", real=True, minimum=0)
+    ky, kx = pair(0 if ksize is None else ksize, "ksize", minimum=0)
     if sx == 0 and sy > 0 and not isinstance(sigma, (tuple, list)):
         sx = sy
     out = []

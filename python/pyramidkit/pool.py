@@ -109,25 +109,18 @@ def map_arg(x: Any, layout: Optional[str], dtypes: Sequence[Any], name: str = "i
     return a, lay
 
 
-def _positive_pair(v: Any, name: str) -> Tuple[int, int]:
-    a, b = int_pair(v, name)
-    if a <= 0 or b <= 0:
-        raise ValueError(f"{name}: must be greater than zero, got {(a, b)}")
-    return a, b
-
-
 def pool_plan(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: Any, avg: bool,
               count_include_pad: bool = True, divisor_override: Any = None, layout: Optional[str] = None,
               name: str = "max_pool2d") -> PoolPlan:
     """Validation and window tables of max_pool2d / avg_pool2d (torch's checks and rules)."""
     a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
-    kh, kw = _positive_pair(kernel_size, "kernel_size")
+    kh, kw = int_pair(kernel_size, "kernel_size", positive=True)
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         sh, sw = kh, kw
     else:
-        sh, sw = _positive_pair(stride, "stride")
+        sh, sw = int_pair(stride, "stride", positive=True)
     ph, pw = int_pair(padding, "padding")
-    dh, dw = _positive_pair(dilation, "dilation")
+    dh, dw = int_pair(dilation, "dilation", positive=True)
     if ph < 0 or pw < 0:
         raise ValueError(f"padding: must be non-negative, got {(ph, pw)}")
     for p, k in ((ph, kh), (pw, kw)):  # torch: pad <= kernel_size // 2, whatever the dilation
@@ -321,8 +314,8 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
         k = k.astype(np.int64)
     if k.shape != a.shape:
         raise ValueError(f"indices: shape {k.shape} differs from the input's {a.shape}")
-    kh, kw = _positive_pair(kernel_size, "kernel_size")
-    st = (kh, kw) if stride is None else _positive_pair(stride, "stride")
+    kh, kw = int_pair(kernel_size, "kernel_size", positive=True)
+    st = (kh, kw) if stride is None else int_pair(stride, "stride", positive=True)
     pad = int_pair(padding, "padding")
     if pad[0] < 0 or pad[1] < 0:
         raise ValueError(f"padding: must be non-negative, got {pad}")

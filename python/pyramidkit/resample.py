@@ -10,7 +10,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._args import as_array, channels_last, check_dtype, image_arg, run_into, spatial_shape, with_spatial
+from ._args import as_array, channels_last, check_dtype, image_arg, pair, run_into, spatial_shape, with_spatial
 from ._config import get_num_threads
 
 __all__ = ["resize", "interpolate", "axis_taps", "resize_taps", "interpolate_taps"]
@@ -91,29 +91,6 @@ def _check_mode(mode: Any, antialias: Any) -> str:
     return mode
 
 
-def _positive_size(v: Any, name: str) -> Tuple[int, int]:
-    if isinstance(v, (tuple, list)) and len(v) == 2:
-        h, w = v
-    elif isinstance(v, numbers.Integral) and not isinstance(v, bool):
-        h = w = v
-    else:
-        raise ValueError(f"{name}: expected an int or a (height, width) pair, got {v!r}")
-    for s in (h, w):
-        if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1:
-            raise ValueError(f"{name}: sizes must be integers >= 1, got {v!r}")
-    return int(h), int(w)
-
-
-def _positive_scale(v: Any, name: str) -> Tuple[float, float]:
-    pair = v if isinstance(v, (tuple, list)) else (v, v)
-    if len(pair) != 2:
-        raise ValueError(f"{name}: expected a number or a (y, x) pair, got {v!r}")
-    for s in pair:
-        if isinstance(s, bool) or not isinstance(s, numbers.Real) or not math.isfinite(s) or s <= 0:
-            raise ValueError(f"{name}: scale factors must be finite and > 0, got {v!r}")
-    return float(pair[0]), float(pair[1])
-
-
 def _run(a: np.ndarray, lay: str, out_hw: Tuple[int, int], ty: Tuple, tx: Tuple, out: Any) -> np.ndarray:
     return run_into(lambda src, dst, fresh: _core.resample(src, dst, ty[0], ty[1], tx[0], tx[1], get_num_threads(), fresh),
                     a, lay, with_spatial(a.shape, lay, *out_hw), out)
@@ -134,9 +111,9 @@ def resize_taps(a: np.ndarray, lay: str, size: Any, scale: Any, mode: Any, coord
         raise ValueError("size, scale: give exactly one of them")
     sy = sx = None
     if size is not None:
-        oh, ow = _positive_size(size, "size")
+        oh, ow = pair(size, "size", minimum=1)
     else:
-        sy, sx = _positive_scale(scale, "scale")
+        sy, sx = pair(scale, "scale", real=True, minimum=0, above=True)
         oh, ow = int(np.rint(h * sy)), int(np.rint(w * sx))
         if oh < 1 or ow < 1:
             raise ValueError(f"scale: {scale!r} gives an empty output from {h}x{w}")
@@ -166,10 +143,9 @@ def interpolate_taps(a: np.ndarray, size: Any, scale_factor: Any, mode: Any, ali
         raise ValueError("either size or scale_factor should be defined")
     sy = sx = None
     if size is not None:
-        oh, ow = _positive_size(tuple(size) if isinstance(size, list) else size, "size")
+        oh, ow = pair(size, "size", minimum=1)
     else:
-        sy, sx = _positive_scale(tuple(scale_factor) if isinstance(scale_factor, list) else scale_factor,
-                                 "scale_factor")
+        sy, sx = pair(scale_factor, "scale_factor", real=True, minimum=0, above=True)
         oh, ow = int(math.floor(h * sy)), int(math.floor(w * sx))
         if oh < 1 or ow < 1:
             raise ValueError(f"scale_factor: {scale_factor!r} gives an empty output from {h}x{w}")

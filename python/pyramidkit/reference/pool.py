@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from .._args import as_array, int_pair, plane_view, spatial_shape, with_spatial
-from ..pool import (AVG_DTYPES, MAX_DTYPES, PoolPlan, _mode, _pool_levels, _positive_pair, adaptive_plan, bin_weights,
+from ..pool import (AVG_DTYPES, MAX_DTYPES, PoolPlan, _mode, _pool_levels, adaptive_plan, bin_weights,
                     map_arg, pool_plan, unpool_output_size)
 from .resample import interpolate
 
@@ -86,8 +86,8 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     k = as_array(indices, "indices").astype(np.int64)
     if k.shape != a.shape:
         raise ValueError(f"indices: shape {k.shape} differs from the input's {a.shape}")
-    ks = _positive_pair(kernel_size, "kernel_size")
-    st = ks if stride is None else _positive_pair(stride, "stride")
+    ks = int_pair(kernel_size, "kernel_size", positive=True)
+    st = ks if stride is None else int_pair(stride, "stride", positive=True)
     oh, ow = unpool_output_size(spatial_shape(a, lay), ks, st, int_pair(padding, "padding"), output_size)
     out = np.zeros(with_spatial(a.shape, lay, oh, ow), a.dtype)
     src, ind, dst = plane_view(a, lay), plane_view(k, lay), plane_view(out, lay)
