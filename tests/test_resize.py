@@ -180,3 +180,34 @@ def test_conventions_by_formula():
 def test_bad_input(call, err, match):
     with pytest.raises(err, match=match):
         call(np.zeros((8, 8), np.float32))
+
+
+def test_tap_tables_match_reference():
+    """The tap tables the ops pass to C++ against the reference's, computed sample by sample
+    from the coordinate rules: a wrong index or weight shows here, not only in the pixels."""
+    from pyramidkit import resample as ops
+    import pyramidkit.reference.resample as ref_resample
+    for dtype in (np.uint8, np.float32, np.float64):
+        for h, w, oh, ow in [(7, 5, 14, 10), (16, 16, 5, 3), (9, 13, 9, 27), (1, 4, 3, 1), (100, 3, 37, 8)]:
+            a = np.zeros((h, w), dtype)
+            for mode, coords, aa in [("bilinear", "half_pixel", False), ("bilinear", "align_corners", False),
+                                     ("bilinear", "asymmetric", False), ("bilinear", "half_pixel", True),
+                                     ("nearest", "half_pixel", False), ("nearest-exact", "half_pixel", False)]:
+                for size, scale in [((oh, ow), None), (None, (oh / h, ow / w)), (None, 2.5)]:
+                    got = ops.resize_taps(a, "HW", size, scale, mode, coords, aa)
+                    want = ref_resample.resize_taps(a, "HW", size, scale, mode, coords, aa)
+                    assert got[0] == want[0]
+                    for g, r in zip(got[1:], want[1:]):
+                        np.testing.assert_array_equal(g[1], r[1])
+                        np.testing.assert_array_equal(g[0][g[1] != 0], r[0][r[1] != 0])
+            x = np.zeros((1, 1, h, w), dtype if dtype != np.uint8 else np.float32)
+            for mode, ac, aa in [("bilinear", None, False), ("bilinear", True, False), ("bilinear", False, True),
+                                 ("nearest", None, False), ("nearest-exact", None, False)]:
+                for size, sf, rec in [((oh, ow), None, None), (None, 2.0, None), (None, (1.5, 0.5), True),
+                                      (None, 1.7, False)]:
+                    got = ops.interpolate_taps(x, size, sf, mode, ac, rec, aa)
+                    want = ref_resample.interpolate_taps(x, size, sf, mode, ac, rec, aa)
+                    assert got[0] == want[0]
+                    for g, r in zip(got[1:], want[1:]):
+                        np.testing.assert_array_equal(g[1], r[1])
+                        np.testing.assert_array_equal(g[0][g[1] != 0], r[0][r[1] != 0])

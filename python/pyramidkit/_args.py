@@ -375,3 +375,86 @@ def int_pair(v: Any, name: str, positive: bool = False) -> Tuple[int, int]:
     if positive and (a <= 0 or b <= 0):
         raise ValueError(f"{name}: must be greater than zero, got {(a, b)}")
     return a, b
+
+
+# ---------------------------------------------------------------- resize / interpolate
+
+MODES = ("bilinear", "nearest", "nearest-exact")
+COORDINATES = ("half_pixel", "align_corners", "asymmetric")
+RESIZE_DTYPES = (np.uint8, np.float16, np.float32, np.float64)
+
+
+class ResampleArgs:
+    """A validated resize / interpolate call: output size, the user's scale per axis (None:
+    derived from the sizes), mode, coordinate convention, antialias."""
+    __slots__ = ("out_hw", "scale", "mode", "coordinates", "antialias")
+
+
+def _check_mode(mode: Any, antialias: Any) -> str:
+    if mode not in MODES:
+        raise ValueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
+    if not isinstance(antialias, (bool, np.bool_)):
+        raise TypeError(f"antialias: expected a bool, got {antialias!r}")
+    if antialias and mode != "bilinear":
+        raise ValueError("antialias: only the bilinear mode has an antialiasing filter")
+    return mode
+
+
+def resize_args(a: np.ndarray, lay: str, size: Any, scale: Any, mode: Any, coordinates: Any,
+                antialias: Any) -> ResampleArgs:
+    """resize's arguments, OpenCV's rules: the output size rounds input * scale."""
+    check_dtype(a, "img", RESIZE_DTYPES)
+    mode = _check_mode(mode, antialias)
+    if coordinates not in COORDINATES:
+        raise ValueError(f"coordinates: expected one of {', '.join(COORDINATES)}, got {coordinates!r}")
+    if mode != "bilinear" and coordinates != "half_pixel":
+        raise ValueError("coordinates: only the bilinear mode takes a coordinate convention")
+    h, w = spatial_shape(a, lay)
+    if (size is None) == (scale is None):
+        raise ValueError("size, scale: give exactly one of them")
+    sy = sx = None
+    if size is not None:
+        oh, ow = pair(size, "size", minimum=1)
+    else:
+        sy, sx = pair(scale, "scale", real=True, minimum=0, above=True)
+        oh, ow = int(np.rint(h * sy)), int(np.rint(w * sx))
+        if oh < 1 or ow < 1:
+            raise ValueError(f"scale: {scale!r} gives an empty output from {h}x{w}")
+    r = ResampleArgs()
+    r.out_hw, r.scale, r.mode, r.coordinates, r.antialias = (oh, ow), (sy, sx), mode, coordinates, bool(antialias)
+    return r
+
+
+def interpolate_args(a: np.ndarray, size: Any, scale_factor: Any, mode: Any, align_corners: Any,
+                     recompute_scale_factor: Any, antialias: Any) -> ResampleArgs:
+    """interpolate's arguments, torch's rules and messages: the output size floors input *
+    scale_factor; the scale itself is used for the coordinates unless recompute_scale_factor."""
+    if a.ndim != 4:
+        raise ValueError(f"input: expected a 4-D (N, C, H, W) array, got {a.ndim}-D")
+    if 0 in a.shape:
+        raise ValueError(f"input: empty array of shape {a.shape}")
+    mode = _check_mode(mode, antialias)
+    if mode != "bilinear" and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if align_corners is not None and not isinstance(align_corners, (bool, np.bool_)):
+        raise TypeError(f"align_corners: expected a bool or None, got {align_corners!r}")
+    h, w = a.shape[2:]
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    sy = sx = None
+    if size is not None:
+        oh, ow = pair(size, "size", minimum=1)
+    else:
+        sy, sx = pair(scale_factor, "scale_factor", real=True, minimum=0, above=True)
+        oh, ow = int(math.floor(h * sy)), int(math.floor(w * sx))
+        if oh < 1 or ow < 1:
+            raise ValueError(f"scale_factor: {scale_factor!r} gives an empty output from {h}x{w}")
+        if recompute_scale_factor:
+            sy = sx = None
+    r = ResampleArgs()
+    r.out_hw, r.scale, r.mode = (oh, ow), (sy, sx), mode
+    r.coordinates, r.antialias = ("align_corners" if align_corners else "half_pixel"), bool(antialias)
+    return r

@@ -10,14 +10,12 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._args import as_array, channels_last, check_dtype, image_arg, pair, run_into, spatial_shape, with_spatial
+from ._args import (RESIZE_DTYPES, as_array, channels_last, check_dtype, image_arg, interpolate_args, resize_args,
+                    run_into, spatial_shape, with_spatial)
 from ._config import get_num_threads
 
 __all__ = ["resize", "interpolate", "axis_taps", "resize_taps", "interpolate_taps"]
 
-MODES = ("bilinear", "nearest", "nearest-exact")
-COORDINATES = ("half_pixel", "align_corners", "asymmetric")
-RESIZE_DTYPES = (np.uint8, np.float16, np.float32, np.float64)
 
 
 def axis_taps(n_in: int, n_out: int, mode: str, coordinates: str = "half_pixel", scale: Optional[float] = None,
@@ -74,21 +72,13 @@ def _antialias_taps(n_in: int, n_out: int, ratio: float, ct: Any) -> Tuple[np.nd
         n = min(int(center + support + 0.5), n_in) - lo
         j = np.arange(n)
         t = np.maximum(0.0, 1.0 - np.abs((j + lo - center + 0.5) * inv))
-        total = t.sum()
+        total = 0.0
+        for v in t.tolist():  # in order, as torch sums them (NumPy's sum is pairwise)
+            total += v
         w[i, :n] = t / total if total != 0 else t
         idx[i, :n] = lo + j
         idx[i, n:] = lo  # unused taps: weight 0
     return idx.astype(np.int32), w.astype(ct).astype(np.float64)
-
-
-def _check_mode(mode: Any, antialias: Any) -> str:
-    if mode not in MODES:
-        raise ValueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
-    if not isinstance(antialias, (bool, np.bool_)):
-        raise TypeError(f"antialias: expected a bool, got {antialias!r}")
-    if antialias and mode != "bilinear":
-        raise ValueError("antialias: only the bilinear mode has an antialiasing filter")
-    return mode
 
 
 def _run(a: np.ndarray, lay: str, out_hw: Tuple[int, int], ty: Tuple, tx: Tuple, out: Any) -> np.ndarray:
@@ -98,63 +88,26 @@ def _run(a: np.ndarray, lay: str, out_hw: Tuple[int, int], ty: Tuple, tx: Tuple,
 
 def resize_taps(a: np.ndarray, lay: str, size: Any, scale: Any, mode: Any, coordinates: Any,
                 antialias: Any) -> Tuple[Tuple[int, int], Tuple, Tuple]:
-    """resize's validated output size and (row, column) tap tables, weights rounded to the
-    compute type (shared with the reference)."""
-    check_dtype(a, "img", RESIZE_DTYPES)
-    mode = _check_mode(mode, antialias)
-    if coordinates not in COORDINATES:
-        raise ValueError(f"coordinates: expected one of {', '.join(COORDINATES)}, got {coordinates!r}")
-    if mode != "bilinear" and coordinates != "half_pixel":
-        raise ValueError("coordinates: only the bilinear mode takes a coordinate convention")
+    """resize's output size and (row, column) tap tables, weights rounded to the compute
+    type (OpenCV computes the coordinates in float64 and keeps float32 weights)."""
+    r = resize_args(a, lay, size, scale, mode, coordinates, antialias)
     h, w = spatial_shape(a, lay)
-    if (size is None) == (scale is None):
-        raise ValueError("size, scale: give exactly one of them")
-    sy = sx = None
-    if size is not None:
-        oh, ow = pair(size, "size", minimum=1)
-    else:
-        sy, sx = pair(scale, "scale", real=True, minimum=0, above=True)
-        oh, ow = int(np.rint(h * sy)), int(np.rint(w * sx))
-        if oh < 1 or ow < 1:
-            raise ValueError(f"scale: {scale!r} gives an empty output from {h}x{w}")
-    ty = axis_taps(h, oh, mode, coordinates, sy, antialias, np.float64, torch_rules=False)
-    tx = axis_taps(w, ow, mode, coordinates, sx, antialias, np.float64, torch_rules=False)
+    (oh, ow), (sy, sx) = r.out_hw, r.scale
+    ty = axis_taps(h, oh, r.mode, r.coordinates, sy, r.antialias, np.float64, torch_rules=False)
+    tx = axis_taps(w, ow, r.mode, r.coordinates, sx, r.antialias, np.float64, torch_rules=False)
     ct = np.float64 if a.dtype == np.float64 else np.float32
     return (oh, ow), (ty[0], ty[1].astype(ct).astype(np.float64)), (tx[0], tx[1].astype(ct).astype(np.float64))
 
 
 def interpolate_taps(a: np.ndarray, size: Any, scale_factor: Any, mode: Any, align_corners: Any,
                      recompute_scale_factor: Any, antialias: Any) -> Tuple[Tuple[int, int], Tuple, Tuple]:
-    """interpolate's validated output size and (row, column) tap tables (shared with the reference)."""
-    if a.ndim != 4:
-        raise ValueError(f"input: expected a 4-D (N, C, H, W) array, got {a.ndim}-D")
-    if 0 in a.shape:
-        raise ValueError(f"input: empty array of shape {a.shape}")
-    mode = _check_mode(mode, antialias)
-    if mode != "bilinear" and align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
-                         "bicubic | trilinear")
-    if align_corners is not None and not isinstance(align_corners, (bool, np.bool_)):
-        raise TypeError(f"align_corners: expected a bool or None, got {align_corners!r}")
+    """interpolate's output size and (row, column) tap tables (torch's coordinate rules)."""
+    r = interpolate_args(a, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
     h, w = a.shape[2:]
-    if size is not None and scale_factor is not None:
-        raise ValueError("only one of size or scale_factor should be defined")
-    if size is None and scale_factor is None:
-        raise ValueError("either size or scale_factor should be defined")
-    sy = sx = None
-    if size is not None:
-        oh, ow = pair(size, "size", minimum=1)
-    else:
-        sy, sx = pair(scale_factor, "scale_factor", real=True, minimum=0, above=True)
-        oh, ow = int(math.floor(h * sy)), int(math.floor(w * sx))
-        if oh < 1 or ow < 1:
-            raise ValueError(f"scale_factor: {scale_factor!r} gives an empty output from {h}x{w}")
-        if recompute_scale_factor:
-            sy = sx = None
-    coords = "align_corners" if align_corners else "half_pixel"
+    (oh, ow), (sy, sx) = r.out_hw, r.scale
     ct = np.float64 if a.dtype == np.float64 else np.float32
-    ty = axis_taps(h, oh, mode, coords, sy, antialias, ct)
-    tx = axis_taps(w, ow, mode, coords, sx, antialias, ct)
+    ty = axis_taps(h, oh, r.mode, r.coordinates, sy, r.antialias, ct)
+    tx = axis_taps(w, ow, r.mode, r.coordinates, sx, r.antialias, ct)
     return (oh, ow), ty, tx
 
 
