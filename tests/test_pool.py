@@ -1,4 +1,5 @@
 """Pooling against the reference and torch: values, indices, layouts, dtypes, NaN, bad input."""
+import itertools
 import numpy as np
 import pytest
 
@@ -365,3 +366,33 @@ def test_adaptive_max_planar_bits(isa):
             theirs, ti = ref.adaptive_max_pool2d(np.ascontiguousarray(layout_x), size, True)
             assert ours.view(np.uint32).tobytes() == theirs.view(np.uint32).tobytes(), (h, w, size)
             np.testing.assert_array_equal(oi, ti)
+
+
+def test_window_tables_match_reference():
+    """The window tables the ops pass to C++ against the reference's, built output by output
+    from torch's window rules: a wrong start, count or divisor shows here directly."""
+    from pyramidkit import pool as ops
+    from pyramidkit._args import pool_out_size
+    import pyramidkit.reference.pool as ref_pool
+    for n in (1, 2, 5, 8, 13, 32):
+        for k, s, p, d in itertools.product((1, 2, 3, 5), (1, 2, 3), (0, 1, 2), (1, 2)):
+            if p > k // 2:
+                continue
+            for ceil_mode in (False, True):
+                for avg, cip in ((False, True), (True, True), (True, False)):
+                    dd = 1 if avg else d
+                    n_out = pool_out_size(n, k, s, p, dd, ceil_mode)
+                    if n_out < 1:
+                        continue
+                    try:
+                        got = ops.window_tables(n, n_out, k, s, p, dd, avg, cip)
+                    except ValueError:  # a window entirely in the padding (the ops raise)
+                        continue
+                    start, count, dil, factor = ref_pool._windows(n, n_out, k, s, p, dd, avg, cip)
+                    assert np.array_equal(got.start, start) and np.array_equal(got.count, count), (n, k, s, p, dd)
+                    assert got.dil == dil and np.array_equal(got.factor, factor)
+        for n_out in range(1, 2 * n + 2):
+            got = ops.adaptive_tables(n, n_out)
+            start, count, _, factor = ref_pool._adaptive(n, n_out)
+            assert np.array_equal(got.start, start) and np.array_equal(got.count, count)
+            assert np.array_equal(got.factor, factor)

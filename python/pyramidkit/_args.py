@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import threading
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -458,3 +458,170 @@ def interpolate_args(a: np.ndarray, size: Any, scale_factor: Any, mode: Any, ali
     r.out_hw, r.scale, r.mode = (oh, ow), (sy, sx), mode
     r.coordinates, r.antialias = ("align_corners" if align_corners else "half_pixel"), bool(antialias)
     return r
+
+
+# ---------------------------------------------------------------- pooling (torch's rules)
+
+MAX_DTYPES = (np.uint8, np.float16, np.float32, np.float64)
+AVG_DTYPES = (np.float16, np.float32, np.float64)
+MAP_LAYOUT_BY_NDIM = {3: "CHW", 4: "NCHW"}
+MAP_LAYOUTS = ("NCHW", "NHWC", "CHW", "HWC")
+
+
+def map_arg(x: Any, layout: Optional[str], dtypes: Sequence[Any], name: str = "input") -> Tuple[np.ndarray, str]:
+    a = check_dtype(as_array(x, name), name, dtypes)
+    if layout is not None and (not isinstance(layout, str) or layout.upper() not in MAP_LAYOUTS):
+        raise ValueError(f"layout: unknown layout {layout!r}; accepted: {', '.join(MAP_LAYOUTS)}")
+    if layout is None and a.ndim not in MAP_LAYOUT_BY_NDIM:
+        raise ValueError(f"{name}: non-empty 3D or 4D (batch mode) array expected, got {a.ndim}-D with shape "
+                         f"{a.shape}")
+    lay = resolve_layout(a, layout, name, MAP_LAYOUT_BY_NDIM)
+    if 0 in a.shape:
+        raise ValueError(f"{name}: non-empty 3D or 4D (batch mode) array expected, got shape {a.shape}")
+    return a, lay
+
+
+def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """torch's pooling_output_shape: a last window that would start in the padding is dropped."""
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+class PoolArgs(NamedTuple):
+    """A validated max_pool2d / avg_pool2d call: input, layout, output size and the window
+    parameters per axis ((y, x) pairs), average options (divisor 0: none given)."""
+    a: np.ndarray
+    layout: str
+    out_hw: Tuple[int, int]
+    kernel: Tuple[int, int]
+    stride: Tuple[int, int]
+    padding: Tuple[int, int]
+    dilation: Tuple[int, int]
+    avg: bool
+    count_include_pad: bool
+    divisor: int
+
+
+def pool_args(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: Any, avg: bool,
+              count_include_pad: bool = True, divisor_override: Any = None, layout: Optional[str] = None) -> PoolArgs:
+    """max_pool2d / avg_pool2d's arguments, torch's checks, rules and messages."""
+    a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
+    kh, kw = int_pair(kernel_size, "kernel_size", positive=True)
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        sh, sw = kh, kw
+    else:
+        sh, sw = int_pair(stride, "stride", positive=True)
+    ph, pw = int_pair(padding, "padding")
+    dh, dw = int_pair(dilation, "dilation", positive=True)
+    if ph < 0 or pw < 0:
+        raise ValueError(f"padding: must be non-negative, got {(ph, pw)}")
+    for p, k in ((ph, kh), (pw, kw)):  # torch: pad <= kernel_size // 2, whatever the dilation
+        if p > k // 2:
+            raise ValueError(f"padding: pad should be smaller than or equal to half of kernel size, but got "
+                             f"pad={p}, kernel_size={k}")
+    divisor = 0
+    if divisor_override is not None:
+        if isinstance(divisor_override, (bool, np.bool_)) or not isinstance(divisor_override, numbers.Integral):
+            raise TypeError(f"divisor_override: expected an int or None, got {divisor_override!r}")
+        if divisor_override == 0:
+            raise ValueError("divisor_override: divisor must be not zero")
+        divisor = int(divisor_override)
+        if divisor < 0:
+            raise ValueError(f"divisor_override: must be positive, got {divisor}")
+    h, w = spatial_shape(a, lay)
+    oh = pool_out_size(h, kh, sh, ph, dh, bool(ceil_mode))
+    ow = pool_out_size(w, kw, sw, pw, dw, bool(ceil_mode))
+    if oh < 1 or ow < 1:
+        raise ValueError(f"input: given input size {h}x{w}, the calculated output size {oh}x{ow} is too small")
+    return PoolArgs(a, lay, (oh, ow), (kh, kw), (sh, sw), (ph, pw), (dh, dw), avg, bool(count_include_pad), divisor)
+
+
+def adaptive_args(input: Any, output_size: Any, avg: bool, layout: Optional[str] = None) -> Tuple[np.ndarray, str, Tuple[int, int]]:
+    """adaptive_{avg,max}_pool2d's arguments: input, layout, output size (None keeps a size)."""
+    a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
+    h, w = spatial_shape(a, lay)
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise ValueError(f"output_size: expected an int or a pair, got {output_size!r}")
+        sizes = [h if output_size[0] is None else output_size[0], w if output_size[1] is None else output_size[1]]
+    else:
+        sizes = [output_size, output_size]
+    for v in sizes:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"output_size: expected ints (or None to keep a size), got {output_size!r}")
+        if v < 1:
+            raise ValueError(f"output_size: must be >= 1, got {output_size!r}")
+    oh, ow = int(sizes[0]), int(sizes[1])
+    return a, lay, (oh, ow)
+
+
+def unpool_output_size(in_hw: Tuple[int, int], kernel: Tuple[int, int], stride: Tuple[int, int],
+                       padding: Tuple[int, int], output_size: Any) -> Tuple[int, int]:
+    """torch's _unpool_output_size: the default size, or a given one checked against it."""
+    default = [(in_hw[d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(2)]
+    if output_size is None:
+        ret = default
+    else:
+        size = list(output_size)
+        if len(size) == 4:
+            size = size[2:]
+        if len(size) != 2:
+            raise ValueError(f"output_size should be a sequence containing 2 or 4 elements, but it has a length of "
+                             f"'{len(size)}'")
+        for d in range(2):
+            lo, hi = default[d] - stride[d], default[d] + stride[d]
+            if not (isinstance(size[d], numbers.Integral) and lo < size[d] < hi):
+                raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be between {lo} and '
+                                 f'{hi})')
+        ret = [int(v) for v in size]
+    if ret[0] < 1 or ret[1] < 1:
+        raise ValueError(f"output_size: the output would be empty ({ret[0]}x{ret[1]})")
+    return ret[0], ret[1]
+
+
+def pool_levels(levels: Any, name: str) -> List[int]:
+    if isinstance(levels, numbers.Integral):
+        levels = (levels,)
+    try:
+        lv = [v for v in levels]
+    except TypeError:
+        raise TypeError(f"{name}: expected a sequence of positive ints, got {levels!r}") from None
+    if not lv or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) or v < 1 for v in lv):
+        raise ValueError(f"{name}: expected a non-empty sequence of positive ints, got {levels!r}")
+    return [int(v) for v in lv]
+
+
+def pool_mode(mode: Any) -> bool:
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode: expected 'max' or 'avg', got {mode!r}")
+    return mode == "avg"
+
+
+def bin_weights(weights: Any, bins: List[int], c: int) -> List[Optional[Tuple[np.ndarray, Any]]]:
+    if weights is None:
+        return [None] * len(bins)
+    if not isinstance(weights, (list, tuple)) or len(weights) != len(bins):
+        raise ValueError(f"weights: expected None or one entry per bin ({len(bins)}), got {weights!r:.80}")
+    res: List[Optional[Tuple[np.ndarray, Any]]] = []
+    for i, wt in enumerate(weights):
+        if wt is None:  # this bin keeps its C channels
+            res.append(None)
+            continue
+        bias = None
+        if isinstance(wt, tuple):
+            if len(wt) != 2:
+                raise ValueError(f"weights[{i}]: expected a (C_out, C) matrix or a (matrix, bias) pair")
+            wt, bias = wt
+        m = as_array(wt, f"weights[{i}]")
+        if m.ndim != 2 or m.shape[1] != c or m.shape[0] < 1:
+            raise ValueError(f"weights[{i}]: expected a (C_out, {c}) matrix, got shape {m.shape}")
+        if m.dtype.kind != "f":
+            raise TypeError(f"weights[{i}]: expected a floating dtype, got {m.dtype}")
+        if bias is not None:
+            bias = as_array(bias, f"bias of weights[{i}]")
+            if bias.shape != (m.shape[0],):
+                raise ValueError(f"weights[{i}]: bias of shape {bias.shape}, expected ({m.shape[0]},)")
+        res.append((m, bias))
+    return res

@@ -3,7 +3,8 @@ adaptive pooling, max-unpooling, spatial pyramid pooling (SPP) and PSPNet's pyra
 
 Every pooling becomes per-axis window tables (``window_tables``: the first tap, the tap
 count and the tap spacing of each output index, padding clipped away) that one native
-kernel applies (cpp/src/kernels/pool.cpp); the reference applies the same tables in NumPy.
+kernel applies (cpp/ops/pool/pool.cpp); the reference builds its own tables from torch's
+window rules and applies them in NumPy.
 
 Layouts: NCHW (default for 4-D), CHW (3-D), NHWC and HWC via ``layout=``. An NCHW array with
 channels-last strides (a channels-last tensor's NumPy view) is read in place and answered
@@ -17,20 +18,15 @@ from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _core
-from ._args import (as_array, channels_last, check_dtype, check_size, int_pair, kernel_input, pixels_contiguous,
-                    plane_view, prepare_out, resolve_layout, spatial_shape, with_spatial)
+from ._args import (AVG_DTYPES, MAX_DTYPES, adaptive_args, as_array, bin_weights, channels_last, check_size, int_pair,
+                    kernel_input, map_arg, pixels_contiguous, plane_view, pool_args, pool_levels, pool_mode,
+                    prepare_out, spatial_shape, unpool_output_size, with_spatial)
 from ._config import get_num_threads
 from .resample import interpolate_taps
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d",
            "spatial_pyramid_pool", "pyramid_pool", "window_tables", "adaptive_tables", "pool_plan", "adaptive_plan",
-           "unpool_output_size", "bin_weights", "PoolPlan"]
-
-MAX_DTYPES = (np.uint8, np.float16, np.float32, np.float64)
-AVG_DTYPES = (np.float16, np.float32, np.float64)
-MAP_LAYOUT_BY_NDIM = {3: "CHW", 4: "NCHW"}
-MAP_LAYOUTS = ("NCHW", "NHWC", "CHW", "HWC")
-
+           "PoolPlan"]
 
 class Axis(NamedTuple):
     """Windows along one axis: output o reads start[o] + j*dil for j < count[o] (all inside
@@ -53,14 +49,6 @@ class PoolPlan(NamedTuple):
     ax: Axis
     avg: bool
     divisor: int
-
-
-def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    """torch's pooling_output_shape: a last window that would start in the padding is dropped."""
-    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= n + p:
-        out -= 1
-    return out
 
 
 def window_tables(n: int, n_out: int, k: int, s: int, p: int, d: int, avg: bool = False,
@@ -96,71 +84,20 @@ def adaptive_tables(n: int, n_out: int) -> Axis:
                 n // n_out if regular else 0, count)
 
 
-def map_arg(x: Any, layout: Optional[str], dtypes: Sequence[Any], name: str = "input") -> Tuple[np.ndarray, str]:
-    a = check_dtype(as_array(x, name), name, dtypes)
-    if layout is not None and (not isinstance(layout, str) or layout.upper() not in MAP_LAYOUTS):
-        raise ValueError(f"layout: unknown layout {layout!r}; accepted: {', '.join(MAP_LAYOUTS)}")
-    if layout is None and a.ndim not in MAP_LAYOUT_BY_NDIM:
-        raise ValueError(f"{name}: non-empty 3D or 4D (batch mode) array expected, got {a.ndim}-D with shape "
-                         f"{a.shape}")
-    lay = resolve_layout(a, layout, name, MAP_LAYOUT_BY_NDIM)
-    if 0 in a.shape:
-        raise ValueError(f"{name}: non-empty 3D or 4D (batch mode) array expected, got shape {a.shape}")
-    return a, lay
-
-
 def pool_plan(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: Any, avg: bool,
-              count_include_pad: bool = True, divisor_override: Any = None, layout: Optional[str] = None,
-              name: str = "max_pool2d") -> PoolPlan:
-    """Validation and window tables of max_pool2d / avg_pool2d (torch's checks and rules)."""
-    a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
-    kh, kw = int_pair(kernel_size, "kernel_size", positive=True)
-    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
-        sh, sw = kh, kw
-    else:
-        sh, sw = int_pair(stride, "stride", positive=True)
-    ph, pw = int_pair(padding, "padding")
-    dh, dw = int_pair(dilation, "dilation", positive=True)
-    if ph < 0 or pw < 0:
-        raise ValueError(f"padding: must be non-negative, got {(ph, pw)}")
-    for p, k in ((ph, kh), (pw, kw)):  # torch: pad <= kernel_size // 2, whatever the dilation
-        if p > k // 2:
-            raise ValueError(f"padding: pad should be smaller than or equal to half of kernel size, but got "
-                             f"pad={p}, kernel_size={k}")
-    divisor = 0
-    if divisor_override is not None:
-        if isinstance(divisor_override, (bool, np.bool_)) or not isinstance(divisor_override, numbers.Integral):
-            raise TypeError(f"divisor_override: expected an int or None, got {divisor_override!r}")
-        if divisor_override == 0:
-            raise ValueError("divisor_override: divisor must be not zero")
-        divisor = int(divisor_override)
-        if divisor < 0:
-            raise ValueError(f"divisor_override: must be positive, got {divisor}")
-    h, w = spatial_shape(a, lay)
-    oh = pool_out_size(h, kh, sh, ph, dh, bool(ceil_mode))
-    ow = pool_out_size(w, kw, sw, pw, dw, bool(ceil_mode))
-    if oh < 1 or ow < 1:
-        raise ValueError(f"input: given input size {h}x{w}, the calculated output size {oh}x{ow} is too small")
-    ay = window_tables(h, oh, kh, sh, ph, dh, avg, bool(count_include_pad))
-    ax = window_tables(w, ow, kw, sw, pw, dw, avg, bool(count_include_pad))
-    return PoolPlan(a, lay, (oh, ow), ay, ax, avg, divisor)
+              count_include_pad: bool = True, divisor_override: Any = None, layout: Optional[str] = None) -> PoolPlan:
+    """The window tables of max_pool2d / avg_pool2d."""
+    r = pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, avg, count_include_pad, divisor_override,
+                  layout)
+    (h, w), (oh, ow) = spatial_shape(r.a, r.layout), r.out_hw
+    ay = window_tables(h, oh, r.kernel[0], r.stride[0], r.padding[0], r.dilation[0], avg, r.count_include_pad)
+    ax = window_tables(w, ow, r.kernel[1], r.stride[1], r.padding[1], r.dilation[1], avg, r.count_include_pad)
+    return PoolPlan(r.a, r.layout, r.out_hw, ay, ax, avg, r.divisor)
 
 
 def adaptive_plan(input: Any, output_size: Any, avg: bool, layout: Optional[str] = None) -> PoolPlan:
-    a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
+    a, lay, (oh, ow) = adaptive_args(input, output_size, avg, layout)
     h, w = spatial_shape(a, lay)
-    if isinstance(output_size, (tuple, list)):
-        if len(output_size) != 2:
-            raise ValueError(f"output_size: expected an int or a pair, got {output_size!r}")
-        sizes = [h if output_size[0] is None else output_size[0], w if output_size[1] is None else output_size[1]]
-    else:
-        sizes = [output_size, output_size]
-    for v in sizes:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"output_size: expected ints (or None to keep a size), got {output_size!r}")
-        if v < 1:
-            raise ValueError(f"output_size: must be >= 1, got {output_size!r}")
-    oh, ow = int(sizes[0]), int(sizes[1])
     return PoolPlan(a, lay, (oh, ow), adaptive_tables(h, oh), adaptive_tables(w, ow), avg, 0)
 
 
@@ -263,30 +200,6 @@ def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = Fal
     return run_plan(adaptive_plan(input, output_size, False, layout), bool(return_indices))
 
 
-def unpool_output_size(in_hw: Tuple[int, int], kernel: Tuple[int, int], stride: Tuple[int, int],
-                       padding: Tuple[int, int], output_size: Any) -> Tuple[int, int]:
-    """torch's _unpool_output_size: the default size, or a given one checked against it."""
-    default = [(in_hw[d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(2)]
-    if output_size is None:
-        ret = default
-    else:
-        size = list(output_size)
-        if len(size) == 4:
-            size = size[2:]
-        if len(size) != 2:
-            raise ValueError(f"output_size should be a sequence containing 2 or 4 elements, but it has a length of "
-                             f"'{len(size)}'")
-        for d in range(2):
-            lo, hi = default[d] - stride[d], default[d] + stride[d]
-            if not (isinstance(size[d], numbers.Integral) and lo < size[d] < hi):
-                raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be between {lo} and '
-                                 f'{hi})')
-        ret = [int(v) for v in size]
-    if ret[0] < 1 or ret[1] < 1:
-        raise ValueError(f"output_size: the output would be empty ({ret[0]}x{ret[1]})")
-    return ret[0], ret[1]
-
-
 def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  output_size: Any = None, *, layout: Optional[str] = None, out: Optional[np.ndarray] = None) -> np.ndarray:
     """``torch.nn.functional.max_unpool2d``: zeros with ``input`` written at ``indices``.
@@ -334,24 +247,6 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     return res
 
 
-def _pool_levels(levels: Any, name: str) -> List[int]:
-    if isinstance(levels, numbers.Integral):
-        levels = (levels,)
-    try:
-        lv = [v for v in levels]
-    except TypeError:
-        raise TypeError(f"{name}: expected a sequence of positive ints, got {levels!r}") from None
-    if not lv or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) or v < 1 for v in lv):
-        raise ValueError(f"{name}: expected a non-empty sequence of positive ints, got {levels!r}")
-    return [int(v) for v in lv]
-
-
-def _mode(mode: Any) -> bool:
-    if mode not in ("max", "avg"):
-        raise ValueError(f"mode: expected 'max' or 'avg', got {mode!r}")
-    return mode == "avg"
-
-
 def spatial_pyramid_pool(input: Any, levels: Sequence[int] = (1, 2, 4), mode: str = "max", *,
                          layout: Optional[str] = None) -> np.ndarray:
     """Spatial pyramid pooling (He et al., SPP-net): a fixed-length vector for any input size.
@@ -366,8 +261,8 @@ def spatial_pyramid_pool(input: Any, levels: Sequence[int] = (1, 2, 4), mode: st
     >>> pk.spatial_pyramid_pool(np.ones((2, 3, 13, 9), np.float32)).shape
     (2, 63)
     """
-    avg = _mode(mode)
-    lv = _pool_levels(levels, "levels")
+    avg = pool_mode(mode)
+    lv = pool_levels(levels, "levels")
     a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
     parts = []
     for level in lv:
@@ -380,34 +275,6 @@ def spatial_pyramid_pool(input: Any, levels: Sequence[int] = (1, 2, 4), mode: st
         parts.append(p.reshape(p.shape[0], -1))
     out = np.concatenate(parts, axis=1)
     return out if "N" in lay else out[0]
-
-
-def bin_weights(weights: Any, bins: List[int], c: int) -> List[Optional[Tuple[np.ndarray, Any]]]:
-    if weights is None:
-        return [None] * len(bins)
-    if not isinstance(weights, (list, tuple)) or len(weights) != len(bins):
-        raise ValueError(f"weights: expected None or one entry per bin ({len(bins)}), got {weights!r:.80}")
-    res: List[Optional[Tuple[np.ndarray, Any]]] = []
-    for i, wt in enumerate(weights):
-        if wt is None:  # this bin keeps its C channels
-            res.append(None)
-            continue
-        bias = None
-        if isinstance(wt, tuple):
-            if len(wt) != 2:
-                raise ValueError(f"weights[{i}]: expected a (C_out, C) matrix or a (matrix, bias) pair")
-            wt, bias = wt
-        m = as_array(wt, f"weights[{i}]")
-        if m.ndim != 2 or m.shape[1] != c or m.shape[0] < 1:
-            raise ValueError(f"weights[{i}]: expected a (C_out, {c}) matrix, got shape {m.shape}")
-        if m.dtype.kind != "f":
-            raise TypeError(f"weights[{i}]: expected a floating dtype, got {m.dtype}")
-        if bias is not None:
-            bias = as_array(bias, f"bias of weights[{i}]")
-            if bias.shape != (m.shape[0],):
-                raise ValueError(f"weights[{i}]: bias of shape {bias.shape}, expected ({m.shape[0]},)")
-        res.append((m, bias))
-    return res
 
 
 def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "avg", weights: Any = None,
@@ -429,8 +296,8 @@ def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "av
     >>> pk.pyramid_pool(np.ones((1, 4, 12, 12), np.float32)).shape
     (1, 20, 12, 12)
     """
-    avg = _mode(mode)
-    bl = _pool_levels(bins, "bins")
+    avg = pool_mode(mode)
+    bl = pool_levels(bins, "bins")
     a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
     if a.dtype == np.uint8:
         raise TypeError("input: pyramid_pool needs a floating dtype (its upsampling interpolates)")
