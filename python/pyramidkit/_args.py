@@ -625,3 +625,132 @@ def bin_weights(weights: Any, bins: List[int], c: int) -> List[Optional[Tuple[np
                 raise ValueError(f"weights[{i}]: bias of shape {bias.shape}, expected ({m.shape[0]},)")
         res.append((m, bias))
     return res
+
+
+# ---------------------------------------------------------------- conv_transpose2d (torch's rules)
+
+CONV_DTYPES = (np.float32, np.float64)
+
+class ConvTransposeArgs:
+    """Validated arguments of conv_transpose2d ."""
+
+    def __init__(self, x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray], stride: Tuple[int, int],
+                 padding: Tuple[int, int], dilation: Tuple[int, int], groups: int, out_shape: Tuple[int, ...],
+                 unbatched: bool) -> None:
+        self.x, self.weight, self.bias = x, weight, bias
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.out_shape, self.unbatched = out_shape, unbatched
+
+
+def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
+                          groups: Any, dilation: Any) -> ConvTransposeArgs:
+    """torch's checks, in torch's order, with its messages (as ValueError / TypeError)."""
+    x = check_dtype(as_array(input, "input"), "input", CONV_DTYPES)
+    w = check_dtype(as_array(weight, "weight"), "weight", CONV_DTYPES)
+    if w.dtype != x.dtype:
+        raise TypeError(f"weight: dtype {w.dtype} differs from the input's {x.dtype}")
+    if x.ndim not in (3, 4):
+        raise ValueError("input: expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input "
+                         f"of size: {list(x.shape)}")
+    if w.ndim != 4:
+        raise ValueError(f"weight: expected a 4-D (C_in, C_out/groups, kH, kW) array, got shape {w.shape}")
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    sh, sw = int_pair(stride, "stride")
+    ph, pw = int_pair(padding, "padding")
+    oph, opw = int_pair(output_padding, "output_padding")
+    dh, dw = int_pair(dilation, "dilation")
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, numbers.Integral):
+        raise TypeError(f"groups: expected an int, got {groups!r}")
+    groups = int(groups)
+    if sh <= 0 or sw <= 0:
+        raise ValueError(f"stride: non-positive stride is not supported, got {(sh, sw)}")
+    if ph < 0 or pw < 0:
+        raise ValueError(f"padding: negative padding is not supported, got {(ph, pw)}")
+    if oph < 0 or opw < 0:
+        raise ValueError(f"output_padding: negative output_padding is not supported, got {(oph, opw)}")
+    if dh <= 0 or dw <= 0:
+        raise ValueError(f"dilation: dilation should be greater than zero, got {(dh, dw)}")
+    if groups <= 0:
+        raise ValueError(f"groups: non-positive groups is not supported, got {groups}")
+    n, cin, h, wd = x.shape
+    if cin == 0 or h == 0 or wd == 0:
+        raise ValueError(f"input: channels and spatial sizes must be >= 1, got shape {x.shape}")
+    kh, kw = w.shape[2:]
+    if kh == 0 or kw == 0 or w.shape[1] == 0:
+        raise ValueError(f"weight: kernel size and output channels must be >= 1, got shape {w.shape}")
+    if w.shape[0] % groups:
+        raise ValueError(f"weight: given groups={groups}, expected weight to be divisible by {groups} at "
+                         f"dimension 0, but got weight of size {list(w.shape)}")
+    if w.shape[0] != cin:
+        raise ValueError(f"weight: given transposed=1, weight of size {list(w.shape)}, expected input "
+                         f"{list(x.shape)} to have {w.shape[0]} channels, but got {cin} channels instead")
+    cout = w.shape[1] * groups
+    b = None
+    if bias is not None:
+        b = check_dtype(as_array(bias, "bias"), "bias", CONV_DTYPES)
+        if b.dtype != x.dtype:
+            raise TypeError(f"bias: dtype {b.dtype} differs from the input's {x.dtype}")
+        if b.shape != (cout,):
+            raise ValueError(f"bias: expected bias to be 1-dimensional with {cout} elements, but got bias of "
+                             f"size {list(b.shape)}")
+    if not ((oph < sh or oph < dh) and (opw < sw or opw < dw)):
+        raise ValueError("output_padding: output padding must be smaller than either stride or dilation, but got "
+                         f"output_padding {(oph, opw)}, stride {(sh, sw)}, dilation {(dh, dw)}")
+    ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    wo = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    if ho < 1 or wo < 1:
+        raise ValueError(f"input: given input size per channel ({h} x {wd}), calculated output size per channel "
+                         f"({ho} x {wo}); output size is too small")
+    out_shape = (n, cout, ho, wo)
+    check_size(out_shape, x.itemsize, "output")
+    return ConvTransposeArgs(x, w, b, (sh, sw), (ph, pw), (dh, dw), groups, out_shape, unbatched)
+
+
+# ---------------------------------------------------------------- whole pyramids, dog_pyramid
+
+def laplacian_pyramid_arg(pyramid: Any, layout: Optional[str]):
+    """A Laplacian pyramid argument: (bands, coarsest level, layout), dtypes and ranks checked."""
+    if isinstance(pyramid, np.ndarray) or not isinstance(pyramid, Sequence) or len(pyramid) == 0:
+        raise TypeError("pyramid: expected a non-empty list of arrays (bands, then the coarsest level)")
+    coarse, lay = image_arg(pyramid[-1], layout)
+    band_dt = BAND_DTYPES[coarse.dtype]
+    bands = []
+    for i, x in enumerate(pyramid[:-1]):
+        x = as_array(x, f"pyramid[{i}]")
+        if x.dtype != band_dt:
+            raise TypeError(f"pyramid[{i}]: dtype {x.dtype} is not the band dtype {band_dt} of a "
+                            f"{coarse.dtype} pyramid (see laplacian_pyramid)")
+        if x.ndim != coarse.ndim:
+            raise ValueError(f"pyramid[{i}]: {x.ndim}-D, the coarsest level is {coarse.ndim}-D")
+        check_nonempty(x, f"pyramid[{i}]")
+        bands.append(x)
+    return bands, coarse, lay
+
+
+def dog_args(img_hw: tuple, octaves: Any, scales: Any, sigma: Any, assume_blur: Any, upsample: Any,
+             dtype: Any) -> tuple:
+    """dog_pyramid's arguments, OpenCV SIFT's rules: (octaves, scales, sigma, assume_blur,
+    upsample, dtype), octaves defaulting to log2(min side) - 2 (+1 when upsampling)."""
+    if isinstance(scales, bool) or not isinstance(scales, numbers.Integral) or scales < 1:
+        raise ValueError(f"scales: expected an integer >= 1, got {scales!r}")
+    for name, v, zero_ok in (("sigma", sigma, False), ("assume_blur", assume_blur, True)):
+        if (isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0
+                or (v == 0 and not zero_ok)):
+            raise ValueError(f"{name}: expected a finite number {'>= 0' if zero_ok else '> 0'}, got {v!r}")
+    if not isinstance(upsample, (bool, np.bool_)):
+        raise TypeError(f"upsample: expected a bool, got {upsample!r}")
+    dt = np.dtype(dtype) if dtype is not None else None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype: expected float32 or float64, got {dtype!r}")
+    h, w = (2 * img_hw[0], 2 * img_hw[1]) if upsample else img_hw
+    possible = 1  # octaves whose image is at least 1x1 after halving (floor, as OpenCV)
+    while min(h >> possible, w >> possible) >= 1:
+        possible += 1
+    if octaves is None:
+        # OpenCV: cvRound(log2(min side of the base image) - 2) - firstOctave
+        octaves = max(1, min(possible, int(np.rint(math.log2(min(h, w)) - 2)) + int(bool(upsample))))
+    elif isinstance(octaves, bool) or not isinstance(octaves, numbers.Integral) or not 1 <= octaves <= possible:
+        raise ValueError(f"octaves: expected an integer in [1, {possible}] for a {h}x{w} base image, got {octaves!r}")
+    return int(octaves), int(scales), float(sigma), float(assume_blur), bool(upsample), dt

@@ -1,7 +1,7 @@
 """Transposed convolution (``torch.nn.functional.conv_transpose2d``) and the FCN bilinear
 upsampling weights.
 
-One native kernel (cpp/src/kernels/conv_transpose.cpp) for every case, depthwise to full:
+One native kernel (cpp/ops/conv_transpose/conv_transpose2d.cpp) for every case, depthwise to full:
 each output row phase is computed as a small register-blocked GEMM over the taps and input
 channels that reach it, straight into the output (no column buffer, no col2im). It does
 not call NumPy's BLAS: on a 2-core machine OpenBLAS's spinning thread pool slowed our
@@ -10,94 +10,15 @@ OpenMP threads (and any other library's) by up to 10x for ~0.2 s after each call
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional, Tuple
+from typing import Any
 
 import numpy as np
 
 from . import _core
-from ._args import as_array, check_dtype, check_size, int_pair
+from ._args import CONV_DTYPES, check_dtype, conv_transpose2d_args
 from ._config import get_num_threads
 
-__all__ = ["conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights", "conv_transpose2d_args"]
-
-CONV_DTYPES = (np.float32, np.float64)
-
-class ConvTransposeArgs:
-    """Validated arguments of conv_transpose2d (shared with the reference)."""
-
-    def __init__(self, x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray], stride: Tuple[int, int],
-                 padding: Tuple[int, int], dilation: Tuple[int, int], groups: int, out_shape: Tuple[int, ...],
-                 unbatched: bool) -> None:
-        self.x, self.weight, self.bias = x, weight, bias
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        self.out_shape, self.unbatched = out_shape, unbatched
-
-
-def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
-                          groups: Any, dilation: Any) -> ConvTransposeArgs:
-    """torch's checks, in torch's order, with its messages (as ValueError / TypeError)."""
-    x = check_dtype(as_array(input, "input"), "input", CONV_DTYPES)
-    w = check_dtype(as_array(weight, "weight"), "weight", CONV_DTYPES)
-    if w.dtype != x.dtype:
-        raise TypeError(f"weight: dtype {w.dtype} differs from the input's {x.dtype}")
-    if x.ndim not in (3, 4):
-        raise ValueError("input: expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input "
-                         f"of size: {list(x.shape)}")
-    if w.ndim != 4:
-        raise ValueError(f"weight: expected a 4-D (C_in, C_out/groups, kH, kW) array, got shape {w.shape}")
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x[None]
-    sh, sw = int_pair(stride, "stride")
-    ph, pw = int_pair(padding, "padding")
-    oph, opw = int_pair(output_padding, "output_padding")
-    dh, dw = int_pair(dilation, "dilation")
-    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, numbers.Integral):
-        raise TypeError(f"groups: expected an int, got {groups!r}")
-    groups = int(groups)
-    if sh <= 0 or sw <= 0:
-        raise ValueError(f"stride: non-positive stride is not supported, got {(sh, sw)}")
-    if ph < 0 or pw < 0:
-        raise ValueError(f"padding: negative padding is not supported, got {(ph, pw)}")
-    if oph < 0 or opw < 0:
-        raise ValueError(f"output_padding: negative output_padding is not supported, got {(oph, opw)}")
-    if dh <= 0 or dw <= 0:
-        raise ValueError(f"dilation: dilation should be greater than zero, got {(dh, dw)}")
-    if groups <= 0:
-        raise ValueError(f"groups: non-positive groups is not supported, got {groups}")
-    n, cin, h, wd = x.shape
-    if cin == 0 or h == 0 or wd == 0:
-        raise ValueError(f"input: channels and spatial sizes must be >= 1, got shape {x.shape}")
-    kh, kw = w.shape[2:]
-    if kh == 0 or kw == 0 or w.shape[1] == 0:
-        raise ValueError(f"weight: kernel size and output channels must be >= 1, got shape {w.shape}")
-    if w.shape[0] % groups:
-        raise ValueError(f"weight: given groups={groups}, expected weight to be divisible by {groups} at "
-                         f"dimension 0, but got weight of size {list(w.shape)}")
-    if w.shape[0] != cin:
-        raise ValueError(f"weight: given transposed=1, weight of size {list(w.shape)}, expected input "
-                         f"{list(x.shape)} to have {w.shape[0]} channels, but got {cin} channels instead")
-    cout = w.shape[1] * groups
-    b = None
-    if bias is not None:
-        b = check_dtype(as_array(bias, "bias"), "bias", CONV_DTYPES)
-        if b.dtype != x.dtype:
-            raise TypeError(f"bias: dtype {b.dtype} differs from the input's {x.dtype}")
-        if b.shape != (cout,):
-            raise ValueError(f"bias: expected bias to be 1-dimensional with {cout} elements, but got bias of "
-                             f"size {list(b.shape)}")
-    if not ((oph < sh or oph < dh) and (opw < sw or opw < dw)):
-        raise ValueError("output_padding: output padding must be smaller than either stride or dilation, but got "
-                         f"output_padding {(oph, opw)}, stride {(sh, sw)}, dilation {(dh, dw)}")
-    ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
-    wo = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
-    if ho < 1 or wo < 1:
-        raise ValueError(f"input: given input size per channel ({h} x {wd}), calculated output size per channel "
-                         f"({ho} x {wo}); output size is too small")
-    out_shape = (n, cout, ho, wo)
-    check_size(out_shape, x.itemsize, "output")
-    return ConvTransposeArgs(x, w, b, (sh, sw), (ph, pw), (dh, dw), groups, out_shape, unbatched)
-
+__all__ = ["conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights"]
 
 def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> np.ndarray:

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, List, NamedTuple, Optional
 
 import numpy as np
 
-from ._args import image_arg, spatial_shape
+from ._args import dog_args, image_arg, spatial_shape
 from .blur import gaussian_blur
 from .resample import resize
 
@@ -29,27 +28,9 @@ class DogPyramid(NamedTuple):
 
 def dog_params(img_hw: tuple, octaves: Any, scales: Any, sigma: Any, assume_blur: Any, upsample: Any,
                dtype: Any) -> tuple:
-    """Validated (octaves, scales, sigma, base blur, incremental blurs, dtype), OpenCV's rules."""
-    if isinstance(scales, bool) or not isinstance(scales, numbers.Integral) or scales < 1:
-        raise ValueError(f"scales: expected an integer >= 1, got {scales!r}")
-    for name, v, zero_ok in (("sigma", sigma, False), ("assume_blur", assume_blur, True)):
-        if (isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0
-                or (v == 0 and not zero_ok)):
-            raise ValueError(f"{name}: expected a finite number {'>= 0' if zero_ok else '> 0'}, got {v!r}")
-    if not isinstance(upsample, (bool, np.bool_)):
-        raise TypeError(f"upsample: expected a bool, got {upsample!r}")
-    dt = np.dtype(dtype) if dtype is not None else None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype: expected float32 or float64, got {dtype!r}")
-    h, w = (2 * img_hw[0], 2 * img_hw[1]) if upsample else img_hw
-    possible = 1  # octaves whose image is at least 1x1 after halving (floor, as OpenCV)
-    while min(h >> possible, w >> possible) >= 1:
-        possible += 1
-    if octaves is None:
-        # OpenCV: cvRound(log2(min side of the base image) - 2) - firstOctave
-        octaves = max(1, min(possible, int(np.rint(math.log2(min(h, w)) - 2)) + int(bool(upsample))))
-    elif isinstance(octaves, bool) or not isinstance(octaves, numbers.Integral) or not 1 <= octaves <= possible:
-        raise ValueError(f"octaves: expected an integer in [1, {possible}] for a {h}x{w} base image, got {octaves!r}")
+    """(octaves, scales, sigma, base blur, incremental blurs, dtype): the blurs SIFT applies."""
+    octaves, scales, sigma, assume_blur, upsample, dt = dog_args(img_hw, octaves, scales, sigma, assume_blur,
+                                                                 upsample, dtype)
     base = math.sqrt(max(sigma * sigma - (assume_blur * (2 if upsample else 1)) ** 2, 0.01))
     k = 2.0 ** (1.0 / scales)
     steps = [0.0]

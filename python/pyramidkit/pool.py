@@ -12,8 +12,7 @@ in the same memory format, as torch does.
 """
 from __future__ import annotations
 
-import numbers
-from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 

@@ -6,7 +6,7 @@ from typing import Any, List, Optional, Sequence
 import numpy as np
 
 from . import _core
-from ._args import (BAND_DTYPES, as_array, border_value, carve, check_nonempty, down_size, image_arg,
+from ._args import (BAND_DTYPES, laplacian_pyramid_arg, border_value, carve, down_size, image_arg,
                     kernel_input, level_sizes, parse_border, plane_view, spatial_shape, with_spatial)
 from ._config import get_num_threads
 from ._memory import new_array
@@ -108,24 +108,6 @@ def laplacian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int =
     return res
 
 
-def _pyramid_arrays(pyramid: Any, layout: Optional[str]):
-    if isinstance(pyramid, np.ndarray) or not isinstance(pyramid, Sequence) or len(pyramid) == 0:
-        raise TypeError("pyramid: expected a non-empty list of arrays (bands, then the coarsest level)")
-    coarse, lay = image_arg(pyramid[-1], layout)
-    band_dt = BAND_DTYPES[coarse.dtype]
-    bands = []
-    for i, x in enumerate(pyramid[:-1]):
-        x = as_array(x, f"pyramid[{i}]")
-        if x.dtype != band_dt:
-            raise TypeError(f"pyramid[{i}]: dtype {x.dtype} is not the band dtype {band_dt} of a "
-                            f"{coarse.dtype} pyramid (see laplacian_pyramid)")
-        if x.ndim != coarse.ndim:
-            raise ValueError(f"pyramid[{i}]: {x.ndim}-D, the coarsest level is {coarse.ndim}-D")
-        check_nonempty(x, f"pyramid[{i}]")
-        bands.append(x)
-    return bands, coarse, lay
-
-
 def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101", layout: Optional[str] = None,
                           value: float = 0.0) -> np.ndarray:
     """Invert :func:`laplacian_pyramid`: ``G_i = L_i + pyr_up(G_{i+1})`` from the coarsest up.
@@ -142,7 +124,7 @@ def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101",
     >>> bool((pk.reconstruct_laplacian(pk.laplacian_pyramid(img)) == img).all())
     True
     """
-    bands, coarse, lay = _pyramid_arrays(pyramid, layout)
+    bands, coarse, lay = laplacian_pyramid_arg(pyramid, layout)
     b, v = parse_border(border), border_value(value, coarse.dtype)
     if not bands:
         return coarse.copy()

@@ -4,7 +4,6 @@ coordinate convention becomes a per-axis table of source indices and weights."""
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Optional, Tuple
 
 import numpy as np

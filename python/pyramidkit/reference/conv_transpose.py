@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..conv_transpose import conv_transpose2d_args
+from .._args import conv_transpose2d_args
 
 __all__ = ["conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights"]
 

@@ -5,9 +5,25 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._args import image_arg, spatial_shape
-from ..dog import DogPyramid, dog_params
+import math
+
+from .._args import dog_args, image_arg, spatial_shape
+from ..dog import DogPyramid  # the result container (a NamedTuple), not a computation
 from .blur import gaussian_blur
+
+
+def _sift_blurs(scales: int, sigma: float, assume_blur: float, upsample: bool):
+    """SIFT's blurs: the base image is blurred from its assumed blur (doubled when upsampled)
+    up to sigma, with at least 0.1; Gaussian i of an octave has blur sigma 2^(i/scales) and
+    is made from Gaussian i - 1 by the blur that adds the difference of their variances."""
+    base = math.sqrt(max(sigma * sigma - (assume_blur * (2 if upsample else 1)) ** 2, 0.01))
+    k = 2.0 ** (1.0 / scales)
+    steps = [0.0]
+    for i in range(1, scales + 3):
+        prev = k ** (i - 1) * sigma
+        total = prev * k
+        steps.append(math.sqrt(total * total - prev * prev))
+    return base, steps
 
 
 def _resize2x_linear(x: np.ndarray, ax: int) -> np.ndarray:
@@ -30,8 +46,9 @@ def dog_pyramid(img: Any, *, octaves: Optional[int] = None, scales: int = 3, sig
                 border: Any = "reflect101", layout: Optional[str] = None) -> DogPyramid:
     """Reference of :func:`pyramidkit.dog_pyramid`."""
     a, lay = image_arg(img, layout)
-    n_oct, n_sc, sig, base_blur, steps, dt = dog_params(spatial_shape(a, lay), octaves, scales, sigma,
-                                                        assume_blur, upsample, dtype)
+    n_oct, n_sc, sig, assumed, upsample, dt = dog_args(spatial_shape(a, lay), octaves, scales, sigma,
+                                                       assume_blur, upsample, dtype)
+    base_blur, steps = _sift_blurs(n_sc, sig, assumed, upsample)
     ax_h, ax_w = (lay.index(c) - len(lay) + a.ndim for c in "HW")
     x = a.astype(dt)
     if upsample:

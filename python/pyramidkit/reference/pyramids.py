@@ -5,8 +5,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from .._args import BAND_DTYPES, image_arg, level_sizes, spatial_shape
-from ..pyramids import _pyramid_arrays
+from .._args import BAND_DTYPES, image_arg, laplacian_pyramid_arg, level_sizes, spatial_shape
 from .pyramid import pyr_down, pyr_up
 
 
@@ -43,7 +42,7 @@ def laplacian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int =
 def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101", layout: Optional[str] = None,
                           value: float = 0.0) -> np.ndarray:
     """Reference of :func:`pyramidkit.reconstruct_laplacian`."""
-    bands, cur, lay = _pyramid_arrays(pyramid, layout)
+    bands, cur, lay = laplacian_pyramid_arg(pyramid, layout)
     cur = cur.copy()
     for band in reversed(bands):
         up = pyr_up(cur, dst_size=spatial_shape(band, lay), border=border, layout=lay, value=value)
