@@ -11,11 +11,11 @@ import pyramidkit.pool
 import pyramidkit.mosaic
 import pyramidkit.dog
 import pyramidkit.pyramid
-import pyramidkit.pyramids
+
 import pyramidkit.resample
 
 
-@pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.pyramids, pyramidkit.blur, pyramidkit.dog,
+@pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.blur, pyramidkit.dog,
                                     pyramidkit.resample, pyramidkit.conv_transpose, pyramidkit.pool, pyramidkit.mosaic,
                                     pyramidkit._config],
                          ids=lambda m: m.__name__)

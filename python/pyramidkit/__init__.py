@@ -12,7 +12,7 @@ from ._config import (config, get_num_threads, max_simd, num_threads, set_max_si
 from ._memory import cache_limit, clear_cache, set_cache_limit
 from .pyramid import pyr_down, pyr_up
 from .blur import gaussian_blur, gaussian_kernel
-from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
+from .pyramid import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
 from .dog import DogPyramid, dog_pyramid
 from .resample import interpolate, resize
 from .conv_transpose import bilinear_kernel, bilinear_upsample_weights, conv_transpose2d

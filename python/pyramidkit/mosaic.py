@@ -16,7 +16,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from .pyramids import gaussian_pyramid, laplacian_pyramid
+from .pyramid import gaussian_pyramid, laplacian_pyramid
 
 __all__ = ["test_image", "pyramid_mosaic", "read_image", "write_png"]
 

@@ -5,7 +5,7 @@ written for clarity (index maps and explicit weight matrices), not speed.
 """
 from .pyramid import pyr_down, pyr_up
 from .blur import gaussian_blur
-from .pyramids import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
+from .pyramid import gaussian_pyramid, laplacian_pyramid, reconstruct_laplacian
 from .dog import dog_pyramid
 from .resample import interpolate, resize
 from .conv_transpose import bilinear_kernel, bilinear_upsample_weights, conv_transpose2d
