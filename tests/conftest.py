@@ -23,26 +23,30 @@ def random_array(rng, shape, dtype):
     return (rng.standard_normal(shape) * 100).astype(dtype)
 
 
-def assert_close(actual, expected, dtype, inputs=None):
-    """The documented tolerance per dtype: integers exact; floats 8 ulps of the value range
-    (the largest magnitude among inputs and result); float16 one float16 ulp of the result
-    plus the float32 tolerance (it is computed in float32, where sums near zero cancel)."""
+def assert_close(actual, expected, dtype, inputs=None, *, ulps=8, scale=None, err_msg=""):
+    """The one tolerance helper of the suite, the documented tolerance per dtype: integers
+    exact; floats `ulps` ulps of the value range (the largest magnitude among inputs and
+    result, or `scale` when the caller knows a bound, e.g. a sum of products); float16 one
+    float16 ulp of the result plus the float32 tolerance (it is computed in float32, where
+    sums near zero cancel)."""
     dtype = np.dtype(dtype)
     assert actual.dtype == expected.dtype == dtype
     assert actual.shape == expected.shape
     if dtype.kind in "ui":
-        np.testing.assert_array_equal(actual, expected)
+        np.testing.assert_array_equal(actual, expected, err_msg=err_msg)
         return
     a, e = actual.astype(np.float64), expected.astype(np.float64)
-    scale = max(1.0, float(np.abs(e).max()))
-    if inputs is not None:
-        scale = max(scale, float(np.abs(np.asarray(inputs, np.float64)).max()))
+    if scale is None:
+        scale = max(1.0, float(np.abs(e).max()))
+        if inputs is not None:
+            scale = max(scale, float(np.abs(np.asarray(inputs, np.float64)).max()))
     if dtype == np.float16:
-        f32 = 8 * float(np.finfo(np.float32).eps) * scale
-        np.testing.assert_array_less(np.abs(a - e), np.spacing(np.abs(expected)).astype(np.float64) * 1.01 + f32)
+        f32 = ulps * float(np.finfo(np.float32).eps) * scale
+        np.testing.assert_array_less(np.abs(a - e), np.spacing(np.abs(expected)).astype(np.float64) * 1.01 + f32,
+                                     err_msg=err_msg)
     else:
         eps = np.finfo(dtype).eps
-        np.testing.assert_allclose(a, e, rtol=0, atol=8 * eps * scale)
+        np.testing.assert_allclose(a, e, rtol=0, atol=ulps * eps * scale, err_msg=err_msg)
 
 
 @pytest.fixture(params=ISA_LEVELS)

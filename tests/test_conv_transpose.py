@@ -4,7 +4,7 @@ import pytest
 
 import pyramidkit as pk
 import pyramidkit.reference as ref
-from conftest import ISA_LEVELS
+from conftest import ISA_LEVELS, assert_close
 
 try:
     import torch
@@ -30,10 +30,10 @@ def random_case(rng):
     return (int(rng.integers(1, 3)), cin, h, w), (cin, cout_g, kh, kw), kwargs
 
 
-def tolerance(x, w, dtype):
-    """Sums of cin * taps products, each rounded: a few ulps of the largest partial sum."""
-    bound = float(np.abs(x).max() * np.abs(w).sum(axis=(0, 2, 3)).max()) + 1.0
-    return 16 * np.finfo(dtype).eps * bound
+def bound(x, w):
+    """Sums of cin * taps products, each rounded: the tolerance is a few ulps of the largest
+    partial sum (assert_close(..., ulps=16, scale=bound(x, w)))."""
+    return float(np.abs(x).max() * np.abs(w).sum(axis=(0, 2, 3)).max()) + 1.0
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
@@ -45,7 +45,7 @@ def test_matches_reference(dtype, isa):
         b = rng.standard_normal(ws[1] * kw["groups"]).astype(dtype) if rng.random() < 0.5 else None
         ours, theirs = pk.conv_transpose2d(x, w, b, **kw), ref.conv_transpose2d(x, w, b, **kw)
         assert ours.dtype == dtype and ours.shape == theirs.shape and ours.flags.c_contiguous
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=tolerance(x, w, dtype), err_msg=str((xs, ws, kw)))
+        assert_close(np.asarray(ours), np.asarray(theirs), dtype, ulps=16, scale=bound(x, w), err_msg=str((xs, ws, kw)))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
@@ -62,7 +62,7 @@ def test_depthwise_wide_rows(dtype, isa):
             kw = dict(stride=s, padding=p, output_padding=op, groups=6, dilation=d)
             ours, theirs = pk.conv_transpose2d(x, w, b, **kw), ref.conv_transpose2d(x, w, b, **kw)
             assert ours.shape == theirs.shape and ours.shape[-1] >= 128
-            np.testing.assert_allclose(ours, theirs, rtol=0, atol=tolerance(x, w, dtype), err_msg=str(kw))
+            assert_close(np.asarray(ours), np.asarray(theirs), dtype, ulps=16, scale=bound(x, w), err_msg=str(kw))
 
 
 @pytest.mark.skipif(torch is None, reason="torch not installed")
@@ -74,7 +74,7 @@ def test_matches_torch(dtype):
         x, w = rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype)
         b = rng.standard_normal(ws[1] * kw["groups"]).astype(dtype)
         t = F.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), **kw).numpy()
-        np.testing.assert_allclose(pk.conv_transpose2d(x, w, b, **kw), t, rtol=0, atol=tolerance(x, w, dtype),
+        assert_close(np.asarray(pk.conv_transpose2d(x, w, b, **kw)), np.asarray(t), dtype, ulps=16, scale=bound(x, w),
                                    err_msg=str((xs, ws, kw)))
 
 
@@ -93,7 +93,7 @@ def test_named_cases_match_torch(case):
     t = F.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), **kw).numpy()
     ours = pk.conv_transpose2d(x, w, **kw)
     assert ours.shape == t.shape
-    np.testing.assert_allclose(ours, t, rtol=0, atol=tolerance(x, w, np.float32))
+    assert_close(np.asarray(ours), np.asarray(t), np.float32, ulps=16, scale=bound(x, w))
 
 
 def test_identical_across_threads_and_fma_levels():
@@ -111,7 +111,7 @@ def test_identical_across_threads_and_fma_levels():
         assert all(len(v) == 1 for v in outs.values()), (xs, ws, kw)
         if len(outs) == 2:
             a, b = (np.frombuffer(outs[k].pop(), np.float32) for k in (True, False))
-            np.testing.assert_allclose(a, b, rtol=0, atol=tolerance(x, w, np.float32))
+            assert_close(np.asarray(a), np.asarray(b), np.float32, ulps=16, scale=bound(x, w))
 
 
 def test_strided_and_channels_last_input():

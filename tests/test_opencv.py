@@ -6,7 +6,7 @@ import pytest
 
 import pyramidkit as pk
 import pyramidkit.reference as ref
-from conftest import random_array
+from conftest import assert_close, random_array
 
 cv2 = pytest.importorskip("cv2")
 
@@ -18,12 +18,7 @@ SIZES = [(1, 1), (2, 2), (3, 5), (7, 8), (15, 16), (31, 33), (64, 65), (101, 130
 
 
 def _close(ours, theirs, dtype, a):
-    theirs = theirs.reshape(ours.shape)
-    if np.dtype(dtype).kind in "ui":
-        np.testing.assert_array_equal(ours, theirs)
-    else:
-        scale = max(1.0, float(np.abs(theirs).max()), float(np.abs(a.astype(np.float64)).max()))
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=8 * np.finfo(dtype).eps * scale)
+    assert_close(ours, theirs.reshape(ours.shape), dtype, a)
 
 
 @pytest.mark.parametrize("dtype", CV_DTYPES, ids=lambda d: np.dtype(d).name)
