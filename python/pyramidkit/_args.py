@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import threading
 from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -324,43 +323,6 @@ def level_sizes(h: int, w: int, levels: Any, min_size: Any) -> list:
     while (len(sizes) < levels) if levels is not None else (max(sizes[-1]) > min_size):
         sizes.append(down_size(*sizes[-1]))
     return sizes
-
-
-_workspace = threading.local()
-# Largest workspace kept between calls; larger ones are allocated per call.
-WORKSPACE_MAX_BYTES = 256 << 20
-
-
-def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False) -> Tuple[list, bool]:
-    """Arrays of the given (shape, dtype) carved from one allocation, each 64-byte aligned.
-
-    scratch=True: intermediates that do not outlive the call. They come from a buffer kept
-    per Python thread and reused, because first-touching fresh pages (the kernel zeroing
-    them) costs as much as the arithmetic on this kind of data. Results come from the
-    buffer cache of _memory for the same reason. Returns (arrays, whether the pages are
-    fresh from the OS).
-    """
-    offsets, total = [], 0
-    for shape, dtype in specs:
-        check_size(shape, np.dtype(dtype).itemsize, "pyramid")
-        total = (total + 63) // 64 * 64
-        offsets.append(total)
-        total += math.prod(shape) * np.dtype(dtype).itemsize
-    fresh = False
-    if scratch and total + 64 <= WORKSPACE_MAX_BYTES:
-        buf = getattr(_workspace, "buf", None)
-        if buf is None or buf.size < total + 64:
-            buf = _workspace.buf = np.empty(total + 64, np.uint8)
-            fresh = True
-    else:
-        buf, fresh = new_array((total + 64,), np.uint8)
-    base = (-buf.ctypes.data) % 64
-    out = []
-    for (shape, dtype), off in zip(specs, offsets):
-        n = math.prod(shape)
-        start = base + off
-        out.append(buf[start:start + n * np.dtype(dtype).itemsize].view(dtype).reshape(shape))
-    return out, fresh
 
 
 def int_pair(v: Any, name: str, positive: bool = False) -> Tuple[int, int]:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Dict, List, Tuple
+import threading
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -139,3 +140,42 @@ def set_cache_limit(nbytes: int) -> int:
     if _held[0] > _limit:
         clear_cache()
     return old
+
+
+_workspace = threading.local()
+# Largest workspace kept between calls; larger ones are allocated per call.
+WORKSPACE_MAX_BYTES = 256 << 20
+
+
+def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False) -> Tuple[list, bool]:
+    """Arrays of the given (shape, dtype) carved from one allocation, each 64-byte aligned.
+
+    scratch=True: intermediates that do not outlive the call. They come from a buffer kept
+    per Python thread and reused, because first-touching fresh pages (the kernel zeroing
+    them) costs as much as the arithmetic on this kind of data. Results come from the
+    buffer cache of _memory for the same reason. Returns (arrays, whether the pages are
+    fresh from the OS).
+    """
+    from ._args import check_size  # (_args imports this module)
+
+    offsets, total = [], 0
+    for shape, dtype in specs:
+        check_size(shape, np.dtype(dtype).itemsize, "pyramid")
+        total = (total + 63) // 64 * 64
+        offsets.append(total)
+        total += math.prod(shape) * np.dtype(dtype).itemsize
+    fresh = False
+    if scratch and total + 64 <= WORKSPACE_MAX_BYTES:
+        buf = getattr(_workspace, "buf", None)
+        if buf is None or buf.size < total + 64:
+            buf = _workspace.buf = np.empty(total + 64, np.uint8)
+            fresh = True
+    else:
+        buf, fresh = new_array((total + 64,), np.uint8)
+    base = (-buf.ctypes.data) % 64
+    out = []
+    for (shape, dtype), off in zip(specs, offsets):
+        n = math.prod(shape)
+        start = base + off
+        out.append(buf[start:start + n * np.dtype(dtype).itemsize].view(dtype).reshape(shape))
+    return out, fresh

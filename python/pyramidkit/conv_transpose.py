@@ -17,6 +17,7 @@ import numpy as np
 from . import _core
 from ._args import CONV_DTYPES, check_dtype, conv_transpose2d_args
 from ._config import get_num_threads
+from ._memory import new_array
 
 __all__ = ["conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights"]
 
@@ -49,7 +50,7 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
            [2., 2., 3., 3.]], dtype=float32)
     """
     a = conv_transpose2d_args(input, weight, bias, stride, padding, output_padding, groups, dilation)
-    out = np.empty(a.out_shape, a.x.dtype)
+    out, _ = new_array(a.out_shape, a.x.dtype)
     if out.size:
         x = a.x if a.x.shape[3] == 1 or a.x.strides[3] == a.x.itemsize else np.ascontiguousarray(a.x)
         b = None if a.bias is None else np.ascontiguousarray(a.bias)

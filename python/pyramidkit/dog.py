@@ -7,6 +7,7 @@ from typing import Any, List, NamedTuple, Optional
 import numpy as np
 
 from ._args import dog_args, image_arg, spatial_shape
+from ._memory import new_array
 from .blur import gaussian_blur
 from .resample import resize
 
@@ -100,14 +101,14 @@ def dog_pyramid(img: Any, *, octaves: Optional[int] = None, scales: int = 3, sig
     for o in range(n_oct):
         if o:  # every second pixel of Gaussian `scales` of the octave above
             x = gaussians[-1][n_sc][decimate_index(x.ndim, lay)]
-        g = np.empty((n_sc + 3,) + x.shape, dt)
+        g, _ = new_array((n_sc + 3,) + x.shape, dt)
         if o:
             g[0] = x
         else:
             gaussian_blur(x, base_blur, border=border, layout=lay, out=g[0])
         for i in range(1, n_sc + 3):
             gaussian_blur(g[i - 1], steps[i], border=border, layout=lay, out=g[i])
-        d = np.empty((n_sc + 2,) + x.shape, dt)
+        d, _ = new_array((n_sc + 2,) + x.shape, dt)
         np.subtract(g[1:], g[:-1], out=d)
         gaussians.append(g)
         dogs.append(d)

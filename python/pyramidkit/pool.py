@@ -21,6 +21,7 @@ from ._args import (AVG_DTYPES, MAX_DTYPES, adaptive_args, as_array, bin_weights
                     kernel_input, map_arg, pixels_contiguous, plane_view, pool_args, pool_levels, pool_mode,
                     prepare_out, spatial_shape, unpool_output_size, with_spatial)
 from ._config import get_num_threads
+from ._memory import new_array
 from .resample import interpolate_taps
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d",
@@ -113,8 +114,8 @@ def run_plan(plan: PoolPlan, return_indices: bool = False) -> Any:
     oh, ow = plan.out_hw
     shape = with_spatial(a.shape, lay, oh, ow)
     check_size(shape, 8 if return_indices else a.itemsize, "output")
-    out = np.empty(shape, a.dtype)
-    idx = np.empty(shape, np.int64) if return_indices else None
+    out, _ = new_array(shape, a.dtype)
+    idx = new_array(shape, np.int64)[0] if return_indices else None
     ay, ax = plan.ay, plan.ax
     _core.pool(kernel_input(a, lay), plane_view(out, lay), None if idx is None else plane_view(idx, lay),
                (ay.start, ay.count, ay.dil, ay.stride, ay.taps), (ax.start, ax.count, ax.dil, ax.stride, ax.taps),
@@ -338,7 +339,7 @@ def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "av
             _core.resample(kernel_input(pooled, lay4), plane_view(out[:, off:off + co], lay4), ty[0], ty[1], tx[0],
                            tx[1], nt, fresh, res.nbytes)
         else:  # an NHWC channel slice has gaps between pixels: one temporary per bin
-            up = np.empty((x.shape[0], h, w, co), x.dtype)
+            up, _ = new_array((x.shape[0], h, w, co), x.dtype)
             _core.resample(kernel_input(pooled, lay4), plane_view(up, lay4), ty[0], ty[1], tx[0], tx[1], nt, True)
             out[..., off:off + co] = up
         off += co

@@ -7,10 +7,10 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _core
-from ._args import (BAND_DTYPES, border_value, carve, down_size, image_arg, kernel_input, laplacian_pyramid_arg,
+from ._args import (BAND_DTYPES, border_value, down_size, image_arg, kernel_input, laplacian_pyramid_arg,
                     level_sizes, parse_border, plane_view, pyr_args, run_into, spatial_shape, with_spatial)
 from ._config import get_num_threads
-from ._memory import new_array
+from ._memory import carve, new_array
 
 __all__ = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian"]
 
