@@ -33,7 +33,7 @@ def test_bench_command_quick(capsys):
 
 
 def test_bench_scaling_section(tmp_path, capsys):
-    from pyramidkit import _bench
+    from pyramidkit import bench as _bench
     rows = _bench.scaling((64, 128), threads=[1, 2], rounds=1, target_s=0.001, progress=False)
     assert {(r["op"], r["side"], r["threads"]) for r in rows} == {
         (op, side, nt) for op in ("pyr_down", "gaussian_blur") for side in (64, 128) for nt in (1, 2)}
@@ -49,7 +49,7 @@ def test_bench_scaling_section(tmp_path, capsys):
 def test_bench_chart(tmp_path):
     # The results chart: one bar per timed row with a peer; rows without one are left out.
     import importlib.util
-    from pyramidkit import _bench
+    from pyramidkit import bench as _bench
     if importlib.util.find_spec("matplotlib") is None:
         pytest.skip("matplotlib not installed")
     row = dict(op="pyr_down", workload="8x8 uint8", peer="opencv", speedup=2.0, copy_fraction=0.5, threads=2)
@@ -62,3 +62,14 @@ def test_bench_chart(tmp_path):
 def test_every_public_function_has_an_example():
     missing = [n for n in pyramidkit.__all__ if ">>>" not in (getattr(pyramidkit, n).__doc__ or "")]
     assert not missing, f"no docstring example: {missing}"
+
+
+def test_bench_imports_peers_only_for_rows_that_run():
+    """`--ops pyr_down` runs OpenCV rows only: torch, scikit-image and Pillow stay unimported."""
+    import subprocess
+    import sys
+    code = ("import sys; from pyramidkit import bench; "
+            "bench.run(ops=['pyr_down'], quick=True, rounds=1, target_s=0.001, progress=False); "
+            "print(sorted(m for m in ('torch', 'skimage', 'PIL') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from ._bench import OPS
+    from .bench import OPS
 
     parser = argparse.ArgumentParser(prog="python -m pyramidkit", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -52,7 +52,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"wrote {args.output} ({picture.shape[1]}x{picture.shape[0]}) from "
               f"{'the built-in test image' if args.image is None else args.image}")
         return 0
-    from . import _bench
+    from . import bench as _bench
 
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be >= 1")

@@ -1,0 +1,355 @@
+"""The benchmark behind ``python -m pyramidkit bench``.
+
+Method: for each workload, each library is timed in blocks of repetitions (not strictly
+alternating calls: on a 2-core machine the thread pool of the library just called keeps
+spinning and taxes the next one), over several rounds; the speedup is computed per round
+and the median reported. All libraries run with the same thread count. Memory-bound ops
+are also reported against the machine's copy bandwidth measured in the same run: a
+multi-threaded memcpy of as many bytes as the op reads plus writes. Every timed result is
+checked against the peer's output within the op's documented tolerance, and a mismatch is
+flagged in the table, so a fast wrong answer never looks like a win.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from typing import Callable, Dict, List, NamedTuple, Optional
+
+import numpy as np
+
+from .. import _core
+from .._config import config, num_threads
+
+# Pause before each timed block: the thread pools of the library timed just before (OpenMP,
+# OpenBLAS, torch's) keep spinning for a while after their last call and would tax this
+# block on a machine with few cores.
+_SETTLE_S = 0.03
+
+
+def _block(fn: Callable[[], object], reps: int) -> float:
+    time.sleep(_SETTLE_S)
+    fn()  # one untimed call: the block starts with this library's pool awake
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t0) / reps
+
+
+def _calibrate(fn: Callable[[], object], target_s: float) -> int:
+    fn()  # warm-up (page faults, thread pool start, caches)
+    t = _block(fn, 1)
+    return max(1, min(1000, int(target_s / max(t, 1e-6))))
+
+
+def _copy_fn(nbytes: int, threads: int) -> Callable[[], None]:
+    half = max(1, nbytes // 2)  # reads half and writes half: nbytes moved in all
+    src = np.ones(half, np.uint8)
+    dst = np.empty_like(src)
+    return lambda: _core.parallel_copy(dst, src, threads)
+
+
+class Workload(NamedTuple):
+    op: str
+    name: str
+    ours: Callable[[], object]       # returns its result (reusing outputs where the API allows)
+    peer: Optional[Callable[[], object]]
+    check: Callable[[object, object], bool]  # ours' result vs the peer's, the op's tolerance
+    moved: Optional[int]             # bytes read + written for the copy-bandwidth column
+    peer_name: str = "opencv"
+
+
+def _close(ours: np.ndarray, theirs: np.ndarray, scale: float, ulps: float = 8) -> bool:
+    """Integers exact; floats within `ulps` ulps of the value range."""
+    theirs = np.asarray(theirs).reshape(ours.shape)
+    if ours.dtype.kind in "ui":
+        return bool(np.array_equal(ours, theirs))
+    return bool(np.abs(ours.astype(np.float64) - theirs).max() <= ulps * np.finfo(ours.dtype).eps * max(1.0, scale))
+
+
+def _all_close(ours: List[np.ndarray], theirs: List[np.ndarray], scale: float, ulps: float = 8) -> bool:
+    return len(ours) == len(theirs) and all(_close(a, b, scale, ulps) for a, b in zip(ours, theirs))
+
+
+def close(ours: np.ndarray, theirs: np.ndarray, scale: float, ulps: float = 8) -> bool:
+    """Integers exact; floats within `ulps` ulps of the value range."""
+    theirs = np.asarray(theirs).reshape(ours.shape)
+    if ours.dtype.kind in "ui":
+        return bool(np.array_equal(ours, theirs))
+    return bool(np.abs(ours.astype(np.float64) - theirs).max() <= ulps * np.finfo(ours.dtype).eps * max(1.0, scale))
+
+
+def all_close(ours: List[np.ndarray], theirs: List[np.ndarray], scale: float, ulps: float = 8) -> bool:
+    return len(ours) == len(theirs) and all(close(a, b, scale, ulps) for a, b in zip(ours, theirs))
+
+
+class Context:
+    """What the workload modules share: the inputs (made on first use, seeded) and the
+    peers, each imported only when a workload asks for it (None when not installed)."""
+
+    def __init__(self, quick: bool, threads: int) -> None:
+        self.quick, self.threads = quick, threads
+        self.s = 4 if quick else 1  # quick: every side / 4
+        self.rng = np.random.default_rng(0)
+        self._peers: Dict[str, object] = {}
+
+    def peer(self, name: str):
+        if name not in self._peers:
+            self._peers[name] = _import_peer(name, self.threads)
+        return self._peers[name]
+
+    @functools.cached_property
+    def gray8(self) -> np.ndarray:
+        return self.rng.integers(0, 256, (4096 // self.s, 4096 // self.s), dtype=np.uint8)
+
+    @functools.cached_property
+    def gray32(self) -> np.ndarray:
+        return self.rng.random((4096 // self.s, 4096 // self.s), dtype=np.float32)
+
+    @functools.cached_property
+    def rgb8(self) -> np.ndarray:
+        return self.rng.integers(0, 256, (1080 // self.s, 1920 // self.s, 3), dtype=np.uint8)
+
+    @functools.cached_property
+    def hd8(self) -> np.ndarray:
+        return self.rng.integers(0, 256, (1080 // self.s, 1920 // self.s), dtype=np.uint8)
+
+    @functools.cached_property
+    def fmap(self) -> np.ndarray:
+        return self.rng.random((1, 64, 128 // self.s, 128 // self.s), dtype=np.float32)
+
+
+def _import_peer(name: str, threads: int):
+    try:
+        if name == "cv2":
+            import cv2  # type: ignore
+            cv2.setNumThreads(threads)
+            return cv2
+        if name == "torch":
+            import torch  # type: ignore
+            torch.set_num_threads(threads)
+            return torch
+        if name == "kornia":
+            return __import__("kornia") if _import_peer("torch", threads) is not None else None
+        if name == "skimage":
+            import skimage.filters  # noqa: F401
+            import skimage.measure  # noqa: F401
+            import skimage.transform  # noqa: F401
+            return skimage
+        if name == "PIL.Image":
+            from PIL import Image
+            return Image
+    except ImportError:
+        return None
+    raise ValueError(f"unknown peer {name!r}")
+
+
+def size_name(a: np.ndarray) -> str:
+    h, w = a.shape[:2]
+    return f"{w}x{h}x{a.shape[2]}" if a.ndim == 3 else f"{h}x{w}"
+
+
+def dtype_name(a: np.ndarray) -> str:
+    return f"{size_name(a)} {a.dtype.name}"
+
+
+# The benchmark's families, one module each (pyramidkit/bench/<family>.py), in table order.
+FAMILIES = ("pyramid", "blur", "dog", "resample", "conv_transpose", "pool")
+
+
+def _family(name: str):
+    import importlib
+    return importlib.import_module(f"{__package__}.{name}")
+
+
+OPS = [op for fam in FAMILIES for op in _family(fam).OPS]
+
+
+def cpu_model() -> str:
+    """The CPU's model name (platform.processor() is empty on Linux)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, quick: bool = False,
+        ops: Optional[List[str]] = None, progress: bool = True) -> Dict:
+    threads = threads or config()["num_threads"]
+    if quick:
+        rounds, target_s = min(rounds, 3), min(target_s, 0.02)
+    ctx = Context(quick, threads)
+    rows = []
+    work: List[Workload] = []
+    with num_threads(threads):
+        for fam in FAMILIES:
+            mod = _family(fam)
+            if not ops or any(op in ops for op in mod.OPS):  # peers are imported only for rows that run
+                work += [w for w in mod.workloads(ctx) if not ops or w.op in ops]
+    for k, w in enumerate(work, 1):
+        if progress:
+            print(f"[{k}/{len(work)}] {w.op} {w.name} ...", file=sys.stderr, flush=True)
+        fns: Dict[str, Callable[[], object]] = {"pyramidkit": w.ours}
+        if w.moved:
+            fns["copy"] = _copy_fn(w.moved, threads)
+        peer_ok = None
+        with num_threads(threads):
+            if w.peer is not None:
+                fns["peer"] = w.peer
+                peer_ok = w.check(w.ours(), w.peer())
+            reps = {name: _calibrate(fn, target_s) for name, fn in fns.items()}
+            times: Dict[str, List[float]] = {name: [] for name in fns}
+            for _ in range(rounds):
+                for name, fn in fns.items():
+                    times[name].append(_block(fn, reps[name]))
+        med = {name: statistics.median(t) for name, t in times.items()}
+        row = dict(op=w.op, workload=w.name, threads=threads, bytes_moved=w.moved,
+                   pyramidkit_ms=med["pyramidkit"] * 1e3, copy_ms=None, copy_fraction=None)
+        if "copy" in times:
+            row.update(copy_ms=med["copy"] * 1e3,
+                       copy_fraction=statistics.median(c / p for c, p in zip(times["copy"], times["pyramidkit"])))
+        if "peer" in times:
+            row.update(peer=w.peer_name, peer_ms=med["peer"] * 1e3,
+                       speedup=statistics.median(o / p for o, p in zip(times["peer"], times["pyramidkit"])),
+                       matches_peer=peer_ok)
+        else:
+            row.update(peer=f"{w.peer_name} (missing)", peer_ms=None, speedup=None, matches_peer=None)
+        rows.append(row)
+    return dict(config=config(), machine=dict(platform=platform.platform(), processor=cpu_model(),
+                                              cpus=os.cpu_count(), python=sys.version.split()[0]),
+                method=dict(rounds=rounds, block_seconds=target_s, statistic="median of per-round ratios"),
+                results=rows)
+
+
+def format_table(res: Dict) -> str:
+    head = f"{'op':16s} {'workload':44s} {'peer':16s} {'ours ms':>8s} {'peer ms':>8s} {'speedup':>8s} " \
+           f"{'of copy bw':>10s}  check"
+    lines = [head, "-" * len(head)]
+    for r in res["results"]:
+        peer_ms = f"{r['peer_ms']:8.2f}" if r["peer_ms"] is not None else f"{'-':>8s}"
+        speed = f"{r['speedup']:7.2f}x" if r["speedup"] is not None else f"{'-':>8s}"
+        check = {True: "ok", False: "MISMATCH", None: "-"}[r["matches_peer"]]
+        frac = f"{r['copy_fraction']:10.2f}" if r["copy_fraction"] is not None else f"{'-':>10s}"
+        lines.append(f"{r['op']:16s} {r['workload']:44s} {r['peer']:16s} {r['pyramidkit_ms']:8.2f} {peer_ms} "
+                     f"{speed} {frac}  {check}")
+    c = res["config"]
+    lines.append(f"threads={res['results'][0]['threads'] if res['results'] else '-'}  "
+                 f"simd={c['simd']['active']}  'of copy bw' = memcpy time / our time for the same bytes")
+    return "\n".join(lines)
+
+
+def plot(res: Dict, path: str) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no chart written (pip install matplotlib)", file=sys.stderr)
+        return False
+    rows = [r for r in res["results"] if r["speedup"] is not None]
+    if not rows:
+        return False
+    # One horizontal bar per workload, grouped as the table is: speedup on a log axis (the
+    # ratios span 1x to several hundred x), the fraction of copy bandwidth beside it.
+    def short(text: str, n: int = 58) -> str:
+        return text if len(text) <= n else text[:n - 3] + "..."
+
+    labels = [short(f"{r['op']}: {r['workload']}") + f"  [{r['peer']}]" for r in rows]
+    colours = {"opencv": "#3b7dd8", "torch": "#d8833b", "scikit-image": "#4fa35a", "pillow": "#8a5cc2",
+               "kornia": "#c24f7a"}
+    y = np.arange(len(rows))[::-1]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 1.2 + 0.3 * len(rows)), sharey=True,
+                                 gridspec_kw={"width_ratios": [3, 1]})
+    speed = [r["speedup"] for r in rows]
+    ax.barh(y, speed, color=[colours.get(r["peer"], "#777777") for r in rows])
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", lw=0.8)
+    for yy, v in zip(y, speed):
+        ax.text(v * 1.05, yy, f"{v:.2f}x", va="center", fontsize=7)
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_xlabel("speedup over the peer (log scale; 1 = same speed)")
+    ax.set_xlim(min(0.5, min(speed) / 1.5), max(speed) * 3)
+    frac = [r["copy_fraction"] if r["copy_fraction"] is not None else 0.0 for r in rows]
+    bx.barh(y, frac, color="#999999")
+    bx.axvline(0.67, color="#d8573b", lw=0.8, ls="--")
+    bx.set_xlim(0, 1.2)
+    bx.set_xlabel("fraction of copy bandwidth\n(dashed: the 0.67 goal)")
+    fig.suptitle(f"pyramidkit against each peer, {rows[0]['threads']} threads, medians of rounds", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+SCALING_SIDES = (1024, 2048, 4096, 8192)
+
+
+def scaling(sides=SCALING_SIDES, threads: Optional[List[int]] = None, rounds: int = 5, target_s: float = 0.05,
+            progress: bool = True) -> List[Dict]:
+    """Our time against image size and thread count: pyr_down and gaussian_blur (sigma 2) of
+    square uint8 images, 1, 2 and all threads. Cost should grow linearly in pixels."""
+    import pyramidkit as pk
+
+    if threads is None:
+        threads = sorted({1, 2, config()["cpus"]})
+    rng = np.random.default_rng(1)
+    rows = []
+    for side in sides:
+        img = rng.integers(0, 256, (side, side), dtype=np.uint8)
+        small, blurred = np.empty(((side + 1) // 2, (side + 1) // 2), np.uint8), np.empty_like(img)
+        for op, fn in (("pyr_down", lambda: pk.pyr_down(img, out=small)),
+                       ("gaussian_blur", lambda: pk.gaussian_blur(img, 2.0, out=blurred))):
+            for nt in threads:
+                if progress:
+                    print(f"[scaling] {op} {side}x{side} uint8, {nt} threads ...", file=sys.stderr, flush=True)
+                with num_threads(nt):
+                    reps = _calibrate(fn, target_s)
+                    ms = statistics.median(_block(fn, reps) for _ in range(rounds)) * 1e3
+                rows.append(dict(op=op, side=side, threads=nt, ms=ms, ns_per_pixel=ms * 1e6 / (side * side)))
+    return rows
+
+
+def format_scaling(rows: List[Dict]) -> str:
+    lines = [f"{'op':<14} {'image':>11} {'threads':>7} {'ms':>9} {'ns/pixel':>9}", "-" * 54]
+    for r in rows:
+        lines.append(f"{r['op']:<14} {str(r['side']) + 'x' + str(r['side']):>11} {r['threads']:>7} {r['ms']:>9.2f} "
+                     f"{r['ns_per_pixel']:>9.3f}")
+    return "\n".join(lines)
+
+
+def plot_scaling(rows: List[Dict], path: str) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no chart written (pip install matplotlib)", file=sys.stderr)
+        return False
+    ops = sorted({r["op"] for r in rows})
+    fig, axes = plt.subplots(1, len(ops), figsize=(5 * len(ops), 4), squeeze=False)
+    for ax, op in zip(axes[0], ops):
+        for nt in sorted({r["threads"] for r in rows}):
+            pts = [r for r in rows if r["op"] == op and r["threads"] == nt]
+            ax.loglog([r["side"] ** 2 / 1e6 for r in pts], [r["ms"] for r in pts], "o-", label=f"{nt} threads")
+        ax.set_xlabel("megapixels")
+        ax.set_ylabel("ms (median)")
+        ax.set_title(f"{op}, uint8: time against size")
+        ax.grid(True, which="both", lw=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return True
+
+
+def save_json(res: Dict, path: str) -> None:
+    with open(path, "w") as f:
+        json.dump(res, f, indent=2)
