@@ -39,8 +39,7 @@ inline void stream_copy(void* __restrict dst, const void* __restrict src, int64_
     int64_t i = head;
 #if defined(__AVX512F__)
     // Whole lines per store: a line written in parts by NT stores can leave its
-    // write-combining buffer partial (max_unpool2d through a row buffer into rows 16 bytes
-    // off a line: 7.9 -> 7.7 ms).
+    // write-combining buffer partial.
     for (; ((uintptr_t)(d + i) & 63) && i + 16 <= n; i += 16)
         _mm_stream_si128((__m128i*)(d + i), _mm_loadu_si128((const __m128i*)(s + i)));
     for (; i + 64 <= n; i += 64) _mm512_stream_si512((__m512i*)(d + i), _mm512_loadu_si512(s + i));
@@ -117,7 +116,7 @@ struct Scratch {
         return v.data();
     }
     // n elements from a 64-byte boundary with `front` more before it, for vector loads and
-    // stores that do not split cache lines (measured: 8% on up_rows_u8).
+    // stores that do not split cache lines.
     X* aligned(int64_t n, int64_t front) {
         constexpr int64_t k = 64 / sizeof(X);
         X* p = get(n + front + k) + front;

@@ -97,9 +97,8 @@ void block(const T* const* x, int64_t xc, int64_t xstep, const T* const* w, int6
 // Depthwise (one input and one output channel per group): a phase row as block<1> computes
 // it, acc[m] = bias + sum over taps t of w[t][0] * x[t][m], m < pitch, taps in the same
 // order and with the same fused or separate multiply-add, so the bits are block<1>'s, but
-// four vectors of the row at a time: block<1>'s single chain of dependent multiply-adds was
-// latency bound. Measured on (1,21,64,64) k4 s2 p1, one thread: 265 -> 198 us (2 threads
-// 154 -> 117 us), with the item counters below.
+// four vectors of the row at a time: a single chain of dependent multiply-adds is latency
+// bound.
 template <class T>
 inline void depthwise_phase(const T* const* x, const T* const* w, int ntaps, T bias, T* __restrict acc,
                             int64_t pitch) {
@@ -244,8 +243,7 @@ void conv_transpose2d_impl(const Image& xim, const void* wv, const void* bv, con
         Scratch<T> accbuf, panelbuf;
         T* acc = accbuf.get(cout_g * sw * pitch);
         std::vector<const T*> xr((size_t)(g.kh * g.kw)), wr((size_t)(g.kh * g.kw)), xb((size_t)(g.kh * g.kw));
-        // (n, grp, oy) of the item, advanced by counting: three 64-bit divisions per item
-        // were a tenth of the depthwise time.
+        // (n, grp, oy) of the item, advanced by counting (no 64-bit divisions per item).
         int64_t oy = begin % g.ho, grp = (begin / g.ho) % G, n = begin / (g.ho * G);
         for (int64_t item = begin; item < end; ++item, ++oy) {
             if (oy == g.ho) {

@@ -198,8 +198,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolS
     using C = OpMath<T>;  // exact for max; torch's opmath for avg
     const int64_t W = src.w, cn = src.cn, dh = dst.h, dw = dst.w, rowlen = dw * cn;
     // float16 and uint8 take the float32 paths: their vector loads convert exactly, and
-    // results go back through the float32 row o (measured, (8,64,128,128) float16 2x2 max:
-    // 32 ms scalar, 0.7x torch); float64 runs the same code in F64 vectors.
+    // results go back through the float32 row o; float64 runs the same code in F64 vectors.
     constexpr bool kVec = simd::kSimd && (std::is_same_v<T, float> || std::is_same_v<T, half_t> ||
                                           std::is_same_v<T, uint8_t> || std::is_same_v<T, double>);
     using S = VecOf<C>;
@@ -332,8 +331,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolS
                 // the definition. With indices, each column's row (crow) decides between equal
                 // values: the row-major first maximum is the one with the smallest (row,
                 // column), the last NaN the one with the largest, exactly the definition's
-                // choice (measured, (8,64,128,128) adaptive 7x7: 14 ms, 0.4x torch, in the
-                // scalar definition).
+                // choice.
                 const C* cmax = nullptr;
                 const int32_t* crow = nullptr;
                 if constexpr (kVec)

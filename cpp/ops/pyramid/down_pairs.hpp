@@ -78,11 +78,6 @@ inline void pair_px(const uint8_t* p, uint8_t* q) {
 // source rows and, in the same pass, leaves P' = E + 4 h(2y+1) + 6 h(2y+2) and E' = h(2y+2)
 // for the next one (16 * 4080 + 128 fits in 16 bits). The baseline level filters at full
 // resolution and picks the even pixels (down_horizontal_fullres).
-// Measured (1920x1080x3, AVX-512, one / two threads): full resolution 0.87 ms / -; even /
-// odd pixels split by 16-bit permutes and a ring of five h rows 0.72-0.75 / 0.38 ms; pairs
-// and the running sum 0.40-0.42 / 0.20 ms (0.22 without VBMI's byte permute; AVX2 0.24).
-// Slower, tried: converting the next rows inside the step loop (0.26 ms), two output rows
-// per pass (0.24 ms: four converted rows and their prefetched sources overflow L1).
 constexpr int64_t kPairSlack = 8 * simd::kLanes<uint16_t>;  // bytes read past a q row's pairs
 
 // q of source row s: pairs -1 .. (the outputs need pixels -2 .. 2 dw <= W + 2). q: valid from
@@ -136,8 +131,7 @@ void down_prime_px(const uint8_t* q0, const uint8_t* q1, const uint8_t* q2, uint
 // Output row y (n bytes) from P, E and the q rows of source rows 2y+1, 2y+2; P, E advance
 // to row y + 1. tmp: 2N bytes for the last partial vector pair. next (may be null): the two
 // source rows the next output row will convert, prefetched here, where the loop reads only
-// L1-resident rows; without it the conversion waited on each row's lines (one thread,
-// 1920x1080x3: 0.49-0.50 -> 0.42-0.44 ms).
+// L1-resident rows; otherwise the conversion waits on each row's lines.
 template <int CN>
 void down_step_px(const uint8_t* q3, const uint8_t* q4, uint16_t* __restrict P, uint16_t* __restrict E,
                   uint8_t* __restrict out, uint8_t* __restrict tmp, int64_t n, const uint8_t* const* next) {

@@ -14,13 +14,11 @@ namespace PK_ISA_NS {
 //        = madd(load(p), 1, 4) + madd(load(p + 2), 6, 4) + low byte of load(p + 4).
 // Each of the 2 NO + 3 source rows of a group of NO output rows is filtered once, and the
 // vertical pass combines those sums in registers: 16 * 4080 + 128 fits in 16 bits.
-// Measured (one thread, 4096^2): 1.22 ms for the previous vertical-first version (sums of
-// split even / odd columns, then lane shifts to decimate), 1.03 ms; AVX2 1.50 -> 1.19 ms.
-// The SSE2 level has no pmaddubsw and emulates it: 2.4 -> 3.0 ms there.
+// The SSE2 level has no pmaddubsw and emulates it.
 constexpr int64_t kDownU8Block = simd::kSimd ? 2 * simd::kLanes<uint16_t> : 1;  // outputs per block
 constexpr int64_t kDownU8Seg = 2 * kDownU8Block + 4;  // source bytes a block reads from p
 // Output rows per group: 11 source rows for 4 outputs. 22 sum vectors live fit AVX-512's
-// 32 registers; AVX2 spills a few and is still faster than with pairs (1.19 / 1.24 ms).
+// 32 registers; AVX2 spills a few and is still faster than with pairs.
 constexpr int kDownU8Group = 4;
 
 // Outputs j .. j + kDownU8Block - 1 of NO rows; p[i]: source row i at column 2j - 2.
@@ -65,8 +63,8 @@ void down_rows_u8(const uint8_t* const* r, uint8_t* const* out, int64_t W, int64
         const uint8_t* p[NR];
         for (int i = 0; i < NR; ++i) {
             uint8_t* s = seg + i * kDownU8Seg;
-            // Fixed-size copies: a variable-length memcpy became `rep movsq`, whose start-up
-            // cost was a quarter of the whole row's time.
+            // Fixed-size copies: a variable-length memcpy becomes `rep movsq`, whose start-up
+            // cost dominates copies this short.
             std::memset(s, 0, kDownU8Seg);
             int64_t c = lo;
             for (; c + 16 <= hi; c += 16) std::memcpy(s + (c - c0), r[i] + c, 16);

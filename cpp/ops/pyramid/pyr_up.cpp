@@ -20,8 +20,6 @@ namespace {
 // formed shifted into the high byte of the 16-bit lane holding the first, so a vector of
 // lanes is already the interleaved output bytes: no packing, no zip. Exact integers, so
 // the same bits as the horizontal-first order of the other types.
-// Measured (one thread, 2048^2 -> 4096^2 into a reused array): 1.39 ms with the
-// horizontal-first rows of the other types, 1.06-1.13 ms (with streamed stores).
 // ve, vo: W + 3 lanes from index -1 (virtual columns -1 .. W+1 through colmap).
 template <class S = simd::U16>
 inline void up_rows_u8(const uint8_t* __restrict a, const uint8_t* __restrict b, const uint8_t* __restrict c,

@@ -194,8 +194,6 @@ public:
 // result comes from 16-bit integers, h = Wx0 s0 + Wx1 s1 (weights scaled by 2^qx), then
 // o = round_half_even((Wy0 h0 + Wy1 h1) / 2^(qx+qy)); the taps gathered by 16-bit
 // two-register permutes. Half the bytes and fewer operations than float rows.
-// Measured (1920x1080x3 -> x2 into a reused array): one thread 8.6 -> 3.5 ms, two threads
-// 4.3 -> 2.0 ms (float rows -> these).
 
 // q if every weight pair of the axis is a multiple of 2^-q summing to 1 (0 <= q <= 8), else -1.
 inline int dyadic_shift(const double* w, int64_t pairs) {
@@ -214,8 +212,7 @@ inline int dyadic_shift(const double* w, int64_t pairs) {
 // Per-element tables of the dyadic path; empty when it does not apply.
 // A block of N output elements reads the source from base[b] on, with the lane offsets
 // and weights of pattern pid[b]: pat[pid * 4N ..] holds i0, i1, w0, w1 (N each). Regular
-// scales repeat a handful of patterns, so the tables the loop reads stay in L1 (per-element
-// tables of a 4K RGB row, 92 KB, made the horizontal pass three times slower).
+// scales repeat a handful of patterns, so the tables the loop reads stay in L1.
 struct DyadicTables {
     int qx = -1, qy = -1;
     std::vector<uint16_t> pat, w0, w1, wy;  // w0 / w1: per element, for the tail
@@ -269,7 +266,7 @@ inline DyadicTables dyadic_tables(const int32_t* ix, const double* wx, int64_t d
 }
 
 // o = round_half_even((wy0 h0 + wy1 h1) / 2^q), n values. A function of its own with
-// values, not captures: inside the lambda every store reloaded q and n (3x slower).
+// values, not captures, so stores cannot make the compiler reload q and n.
 template <class S>
 void vertical_dyadic(const uint16_t* __restrict h0, const uint16_t* __restrict h1, uint8_t* __restrict o,
                      const int64_t n, const uint16_t wy0, const uint16_t wy1, const int q, const bool stream) {
@@ -307,7 +304,7 @@ void resample_u8_dyadic(const Image& src, const Image& dst, const int32_t* iy, c
             Scratch<uint16_t> wide;
             RowCache<uint16_t> cache(3);
             // Table pointers in locals: stores through h / o may alias the vectors' members,
-            // and reloading them after every store serialised the loops (3x slower).
+            // which would reload them after every store.
             const uint16_t *pat = t.pat.data(), *tw0 = t.w0.data(), *tw1 = t.w1.data();
             const int32_t *ta0 = t.a0.data(), *ta1 = t.a1.data(), *pid = t.pid.data();
             const int64_t* tbase = t.base.data();
@@ -388,10 +385,8 @@ void resample_impl(const Image& src, const Image& dst, const int32_t* iy, const 
         }
     }
 
-    // float rows are streamed into a reused output of kStreamBytes or more (as RowSink
-    // does), counting the whole array dst is a part of: PSP's upsampled maps into its 42 MB
-    // output, 4.8 -> 4.0 ms (11x -> 14x torch's composition). Smaller outputs stay cached
-    // here: streaming a reused 16 MB interpolate output took 0.78 -> 0.86-0.95 ms.
+    // float rows are streamed by the store rule (stream_output), counting the whole array
+    // dst is a part of (PSP's upsampled maps fill slices of one large output).
     const bool stream = std::is_same_v<T, C> && stream_output<T>(dst, Writes::staged);
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<float> srow;
