@@ -6,11 +6,12 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._args import (BAND_DTYPES, image_arg, laplacian_pyramid_arg, level_sizes, plane_view, prepare_out, pyr_args,
+from .._args import (BAND_DTYPES, BORDERS, image_arg, laplacian_pyramid_arg, level_sizes, plane_view, prepare_out, pyr_args,
                      spatial_shape)
 
 
-_CONSTANT, _REPLICATE, _REFLECT, _WRAP, _REFLECT101 = 0, 1, 2, 3, 4
+# OpenCV's border codes (one definition, cpp/core/image.hpp, through _args)
+_REPLICATE, _REFLECT, _WRAP, _REFLECT101 = (BORDERS[n] for n in ("replicate", "reflect", "wrap", "reflect101"))
 
 
 def border_index(p: int, n: int, border: int) -> int:
