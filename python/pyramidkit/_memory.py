@@ -1,8 +1,8 @@
 """Large result arrays from a small cache of buffers.
 
 A fresh large array costs the OS a page fault and a zeroed page per 4 KiB the first time
-it is written: measured here, a new 4096x4096 float32 pyr_up result took 10.6 ms where
-the same call into a reused array took 2.6 ms. Results of 4 MiB and more are therefore
+it is written, often more than the op's own arithmetic (docs/performance.md). Results of
+4 MiB and more are therefore
 carved from buffers that go back to a cache when the last view of them is deleted, and
 the next call of the same size reuses one instead of faulting new pages.
 

@@ -4,8 +4,8 @@ upsampling weights.
 One native kernel (cpp/ops/conv_transpose/conv_transpose2d.cpp) for every case, depthwise to full:
 each output row phase is computed as a small register-blocked GEMM over the taps and input
 channels that reach it, straight into the output (no column buffer, no col2im). It does
-not call NumPy's BLAS: on a 2-core machine OpenBLAS's spinning thread pool slowed our
-OpenMP threads (and any other library's) by up to 10x for ~0.2 s after each call.
+not call NumPy's BLAS, whose spinning thread pool would compete with our OpenMP threads
+(and any other library's) after each call (docs/performance.md).
 """
 from __future__ import annotations
 

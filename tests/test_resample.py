@@ -1,4 +1,4 @@
-"""resize / interpolate against the reference, torch and OpenCV."""
+"""The resample family: resize / interpolate against the reference, torch and OpenCV."""
 import itertools
 
 import numpy as np
