@@ -7,6 +7,9 @@
 
 namespace pk {
 namespace PK_ISA_NS {
+// Private to each kernel file that includes this header (internal linkage: the compiler
+// inlines these as if they were written there).
+namespace {
 
 // float32, one channel (float16 is computed in float32): one output row, vertical first.
 // The vertical sums are split into even (te) and odd (to) columns, so the decimation
@@ -122,5 +125,6 @@ void down_rows_cn1(const float* const* r, float* te, float* to, float* te1, floa
     }
 }
 
+}  // namespace
 }  // namespace PK_ISA_NS
 }  // namespace pk

@@ -11,6 +11,9 @@
 
 namespace pk {
 namespace PK_ISA_NS {
+// Private to each kernel file that includes this header (internal linkage: the compiler
+// inlines these as if they were written there).
+namespace {
 
 // pair_px<CN> (kHasByteShuffle; 2 <= CN <= 4 interleaved uint8 channels): the pixel
 // pairs at p rearranged so that 16-bit lane CN x + c of q holds channel c of pixel 2x in
@@ -196,5 +199,6 @@ public:
     }
 };
 
+}  // namespace
 }  // namespace PK_ISA_NS
 }  // namespace pk

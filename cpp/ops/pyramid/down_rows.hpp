@@ -13,6 +13,9 @@
 
 namespace pk {
 namespace PK_ISA_NS {
+// Private to each kernel file that includes this header (internal linkage: the compiler
+// inlines these as if they were written there).
+namespace {
 
 // dst(y, x) = sum_ij k_i k_j src(B(2y+i-2), B(2x+j-2)) / 256, k = [1 4 6 4 1], B the
 // border rule on each axis; exactly OpenCV's definition, for any dst size it accepts.
@@ -154,5 +157,6 @@ public:
     }
 };
 
+}  // namespace
 }  // namespace PK_ISA_NS
 }  // namespace pk

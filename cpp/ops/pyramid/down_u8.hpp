@@ -6,6 +6,9 @@
 
 namespace pk {
 namespace PK_ISA_NS {
+// Private to each kernel file that includes this header (internal linkage: the compiler
+// inlines these as if they were written there).
+namespace {
 
 // uint8, one channel: horizontal first, in registers. A 16-bit lane of the raw bytes holds
 // a pair of neighbouring columns and pmaddubsw weights the pair, so the decimating taps
@@ -122,5 +125,6 @@ void down_rows_u8(const uint8_t* const* r, uint8_t* const* out, int64_t W, int64
     for (int64_t j = jmax + B; j < dw; ++j) single(j);
 }
 
+}  // namespace
 }  // namespace PK_ISA_NS
 }  // namespace pk

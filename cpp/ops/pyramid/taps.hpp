@@ -8,6 +8,9 @@
 
 namespace pk {
 namespace PK_ISA_NS {
+// Private to each kernel file that includes this header (internal linkage: the compiler
+// inlines these as if they were written there).
+namespace {
 
 // Per dtype: I is the type rows are read as (float16 rows are converted to float32),
 // A the accumulator of the 5-tap sums. Accumulators are as narrow as exactness allows:
@@ -87,5 +90,6 @@ inline typename S::V down_vec(typename S::V s) {
     else return S::mul(s, S::set1(1.0f / 256));
 }
 
+}  // namespace
 }  // namespace PK_ISA_NS
 }  // namespace pk

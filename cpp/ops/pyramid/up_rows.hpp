@@ -9,6 +9,9 @@
 
 namespace pk {
 namespace PK_ISA_NS {
+// Private to each kernel file that includes this header (internal linkage: the compiler
+// inlines these as if they were written there).
+namespace {
 
 // pyr_up: // Zero-insertion upsampling followed by the 5-tap filter times 4 per axis. Per axis:
 //   out[2i] = (s[i-1] + 6 s[i] + s[i+1]) / 8,   out[2i+1] = (s[i] + s[i+1]) * 4 / 8.
@@ -188,5 +191,6 @@ public:
     }
 };
 
+}  // namespace
 }  // namespace PK_ISA_NS
 }  // namespace pk
