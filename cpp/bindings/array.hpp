@@ -58,6 +58,22 @@ inline void check_planes(const Image& src, const Image& dst, const char* names) 
         throw py::value_error(std::string(names) + ": plane counts, channels or sizes do not match");
 }
 
+// The src / dst pair of a one-input, one-output op: the same dtype, dst writeable, the same
+// planes and channels, both non-empty. fresh: dst was just allocated (see Image::fresh).
+struct SrcDst {
+    DType dt;
+    Image src, dst;
+};
+inline SrcDst src_dst(const py::array& src, const py::array& dst, bool fresh = false) {
+    SrcDst r{dtype_of(src, "src"), {}, {}};
+    check_dtype(dst, r.dt, "dst");
+    r.src = image_of(src, "src", false);
+    r.dst = image_of(dst, "dst", true);
+    r.dst.fresh = fresh;
+    check_planes(r.src, r.dst, "src/dst");
+    return r;
+}
+
 inline BorderSpec border_of(int border, double value) {
 #define PK_BORDER_CASE(name, code) case code:
     switch (border) {

@@ -28,12 +28,7 @@ void check_blur_kernel(const Taps& k, int shift, const char* name) {
 
 void run_gaussian_blur(const py::array& src, const py::array& dst, const Taps& ky, const Taps& kx, int shift,
                        int border, double value, int nthreads, bool fresh) {
-    const DType dt = dtype_of(src, "src");
-    check_dtype(dst, dt, "dst");
-    const Image s = image_of(src, "src", false);
-    Image d = image_of(dst, "dst", true);
-    d.fresh = fresh;
-    check_planes(s, d, "src/dst");
+    const auto [dt, s, d] = src_dst(src, dst, fresh);
     if (s.h != d.h || s.w != d.w) throw py::value_error("src/dst: shapes differ");
     // uint8 / uint16 run on OpenCV's fixed-point kernels only (gaussian_blur.cpp relies on it).
     if (shift != (dt == DType::u8 ? 16 : dt == DType::u16 ? 32 : 0))

@@ -31,12 +31,9 @@ PoolAxis pool_axis(const AxisArg& arg, int64_t n_out, int64_t n_in, const char* 
 
 void run_pool(const py::array& src, const py::array& dst, const py::object& idx, const AxisArg& y, const AxisArg& x,
               bool avg, const I64Table& fy, const I64Table& fx, int64_t divisor, int nthreads) {
-    const DType dt = dtype_of(src, "src");
-    check_dtype(dst, dt, "dst");
+    const auto [dt, s, d] = src_dst(src, dst);
     if (avg && (dt == DType::u8 || dt == DType::u16 || dt == DType::i16))
         throw py::type_error("src: average pooling needs a floating dtype");
-    const Image s = image_of(src, "src", false), d = image_of(dst, "dst", true);
-    check_planes(s, d, "src/dst");
     PoolSpec spec;
     spec.y = pool_axis(y, d.h, s.h, "rows");
     spec.x = pool_axis(x, d.w, s.w, "columns");

@@ -13,34 +13,27 @@ namespace {
 bool down_size_ok(int64_t s, int64_t d) { return d >= 1 && std::llabs(2 * d - s) <= 2; }
 bool up_size_ok(int64_t s, int64_t d) { return d >= 1 && std::llabs(d - 2 * s) == d % 2; }
 
-void run_pyr_down(const py::array& src, const py::array& dst, int border, double value, int nthreads, bool fresh) {
-    const DType dt = dtype_of(src, "src");
-    check_dtype(dst, dt, "dst");
-    const Image s = image_of(src, "src", false);
-    Image d = image_of(dst, "dst", true);
-    d.fresh = fresh;
-    check_planes(s, d, "src/dst");
-    if (!down_size_ok(s.h, d.h) || !down_size_ok(s.w, d.w))
-        throw py::value_error("dst: size does not follow pyr_down's rule |2*dst - src| <= 2");
+// pyr_down or pyr_up (Entry), its dst size checked by the op's rule on both axes.
+template <PyrFn (KernelTable::*Entry)[kNumDTypes], bool (*SizeOk)(int64_t, int64_t)>
+void run_pyr(const py::array& src, const py::array& dst, int border, double value, int nthreads, bool fresh,
+             const char* op, const char* rule) {
+    const SrcDst io = src_dst(src, dst, fresh);
+    if (!SizeOk(io.src.h, io.dst.h) || !SizeOk(io.src.w, io.dst.w))
+        throw py::value_error(std::string("dst: size does not follow ") + op + "'s rule " + rule);
     const BorderSpec b = border_of(border, value);
-    const auto fn = kernel(&KernelTable::pyr_down, dt, "pyr_down");
+    const auto fn = kernel(Entry, io.dt, op);
     py::gil_scoped_release release;
-    fn(s, d, b, nthreads);
+    fn(io.src, io.dst, b, nthreads);
+}
+
+void run_pyr_down(const py::array& src, const py::array& dst, int border, double value, int nthreads, bool fresh) {
+    run_pyr<&KernelTable::pyr_down, down_size_ok>(src, dst, border, value, nthreads, fresh, "pyr_down",
+                                                  "|2*dst - src| <= 2");
 }
 
 void run_pyr_up(const py::array& src, const py::array& dst, int border, double value, int nthreads, bool fresh) {
-    const DType dt = dtype_of(src, "src");
-    check_dtype(dst, dt, "dst");
-    const Image s = image_of(src, "src", false);
-    Image d = image_of(dst, "dst", true);
-    d.fresh = fresh;
-    check_planes(s, d, "src/dst");
-    if (!up_size_ok(s.h, d.h) || !up_size_ok(s.w, d.w))
-        throw py::value_error("dst: size does not follow pyr_up's rule dst = 2*src or 2*src +- 1");
-    const BorderSpec b = border_of(border, value);
-    const auto fn = kernel(&KernelTable::pyr_up, dt, "pyr_up");
-    py::gil_scoped_release release;
-    fn(s, d, b, nthreads);
+    run_pyr<&KernelTable::pyr_up, up_size_ok>(src, dst, border, value, nthreads, fresh, "pyr_up",
+                                              "dst = 2*src or 2*src +- 1");
 }
 
 // Band arrays have Band<T> of the image dtype T (core/dtype.hpp).

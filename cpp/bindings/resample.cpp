@@ -20,13 +20,8 @@ int check_taps(const IndexTable& idx, const WeightTable& w, int64_t out, int64_t
 
 void run_resample(const py::array& src, const py::array& dst, const IndexTable& iy, const WeightTable& wy,
                   const IndexTable& ix, const WeightTable& wx, int nthreads, bool fresh, int64_t whole_bytes) {
-    const DType dt = dtype_of(src, "src");
-    check_dtype(dst, dt, "dst");
-    const Image s = image_of(src, "src", false);
-    Image d = image_of(dst, "dst", true);
-    d.fresh = fresh;
+    auto [dt, s, d] = src_dst(src, dst, fresh);
     d.whole_bytes = whole_bytes;
-    check_planes(s, d, "src/dst");
     const int ky = check_taps(iy, wy, d.h, s.h, "rows"), kx = check_taps(ix, wx, d.w, s.w, "columns");
     const auto fn = kernel(&KernelTable::resample, dt, "resample");
     py::gil_scoped_release release;
