@@ -40,34 +40,48 @@ void band_add(const Band<T>* __restrict a, const typename Traits<T>::I* __restri
     for (int64_t i = 0; i < n; ++i) o[i] = saturate_to<I>(Wd(a[i]) + Wd(up[i]));
 }
 
-// laplacian_sub: band = fine - pyr_up(coarse), in Band<T>, from pyr_up's value as the
-// dtype stores it (float16 rounded to float16 first), so laplacian_add inverts it exactly.
-template <class T>
-void laplacian_sub_impl(const Image& coarse, const Image& fine, const Image& band, const BorderSpec& border,
-                        int nthreads) {
+// Calls row(p, y, up) for every row y of every plane p of a level dh x dw, up being the
+// pyr_up row of coarse as the dtype stores it (float16 rounded to float16 first), on up to
+// nthreads threads; make_row() gives each thread its row function (and its scratch).
+template <class T, class MakeRow>
+void for_each_up_row(const Image& coarse, int64_t dh, int64_t dw, const BorderSpec& border, int nthreads,
+                     MakeRow make_row) {
     using I = typename Traits<T>::I;
-    const int64_t dh = band.h, dw = band.w, drowlen = dw * coarse.cn, npairs = (dh + 1) / 2;
+    const int64_t n = dw * coarse.cn, npairs = (dh + 1) / 2;
     const std::vector<int64_t> colmap = up_colmap(coarse.w, border.type);
     auto work = [&](int64_t begin, int64_t end) {
         UpRows<T> up(coarse, dw, border, colmap.data());
-        Scratch<I> upbuf, gconv;
+        Scratch<I> upbuf;
         Scratch<half_t> hbuf;
+        auto row = make_row();
         for (int64_t item = begin; item < end; ++item) {
             const int64_t p = item / npairs, j = item % npairs;
             const auto* h0 = up.row(p, j - 1);
             const auto* h1 = up.row(p, j);
             const auto* h2 = up.row(p, j + 1);
             for (int par = 0; par < 2 && 2 * j + par < dh; ++par) {
-                const int64_t y = 2 * j + par;
-                I* out = upbuf.get(drowlen);
-                up_vertical<T>(h0, h1, h2, out, drowlen, par);
-                round_to_stored<T>(out, drowlen, hbuf);
-                const I* g = read_row((const T*)(fine.plane(p) + y * fine.sh), gconv.get(drowlen), drowlen);
-                band_sub<T>(g, out, (Band<T>*)(band.plane(p) + y * band.sh), drowlen);
+                I* out = upbuf.get(n);
+                up_vertical<T>(h0, h1, h2, out, n, par);
+                round_to_stored<T>(out, n, hbuf);
+                row(p, 2 * j + par, (const I*)out);
             }
         }
     };
-    parallel_for(coarse.planes() * npairs, nthreads, grain::min_items(grain::kPyramid, 2 * drowlen), work);
+    parallel_for(coarse.planes() * npairs, nthreads, grain::min_items(grain::kPyramid, 2 * n), work);
+}
+
+// laplacian_sub: band = fine - pyr_up(coarse), in Band<T>, so laplacian_add inverts it exactly.
+template <class T>
+void laplacian_sub_impl(const Image& coarse, const Image& fine, const Image& band, const BorderSpec& border,
+                        int nthreads) {
+    using I = typename Traits<T>::I;
+    const int64_t n = band.w * coarse.cn;
+    for_each_up_row<T>(coarse, band.h, band.w, border, nthreads, [&] {
+        return [&, gconv = Scratch<I>()](int64_t p, int64_t y, const I* up) mutable {
+            const I* g = read_row((const T*)(fine.plane(p) + y * fine.sh), gconv.get(n), n);
+            band_sub<T>(g, up, (Band<T>*)(band.plane(p) + y * band.sh), n);
+        };
+    });
 }
 
 // laplacian_add: fine = band + pyr_up(coarse), integers saturated to the dtype.
@@ -75,31 +89,15 @@ template <class T>
 void laplacian_add_impl(const Image& coarse, const Image& band, const Image& fine, const BorderSpec& border,
                         int nthreads) {
     using I = typename Traits<T>::I;
-    const int64_t dh = fine.h, dw = fine.w, drowlen = dw * coarse.cn, npairs = (dh + 1) / 2;
-    const std::vector<int64_t> colmap = up_colmap(coarse.w, border.type);
-    auto work = [&](int64_t begin, int64_t end) {
-        UpRows<T> up(coarse, dw, border, colmap.data());
-        Scratch<I> upbuf;
-        Scratch<half_t> hbuf;
-        RowSink<T> sink(fine);
-        for (int64_t item = begin; item < end; ++item) {
-            const int64_t p = item / npairs, j = item % npairs;
-            const auto* h0 = up.row(p, j - 1);
-            const auto* h1 = up.row(p, j);
-            const auto* h2 = up.row(p, j + 1);
-            for (int par = 0; par < 2 && 2 * j + par < dh; ++par) {
-                const int64_t y = 2 * j + par;
-                I* out = upbuf.get(drowlen);
-                up_vertical<T>(h0, h1, h2, out, drowlen, par);
-                round_to_stored<T>(out, drowlen, hbuf);
-                T* frow = (T*)(fine.plane(p) + y * fine.sh);
-                I* o = sink.row(frow, drowlen);
-                band_add<T>((const Band<T>*)(band.plane(p) + y * band.sh), out, o, drowlen);
-                sink.finish(frow, o, drowlen);
-            }
-        }
-    };
-    parallel_for(coarse.planes() * npairs, nthreads, grain::min_items(grain::kPyramid, 2 * drowlen), work);
+    const int64_t n = fine.w * coarse.cn;
+    for_each_up_row<T>(coarse, fine.h, fine.w, border, nthreads, [&] {
+        return [&, sink = RowSink<T>(fine)](int64_t p, int64_t y, const I* up) mutable {
+            T* frow = (T*)(fine.plane(p) + y * fine.sh);
+            I* o = sink.row(frow, n);
+            band_add<T>((const Band<T>*)(band.plane(p) + y * band.sh), up, o, n);
+            sink.finish(frow, o, n);
+        };
+    });
 }
 
 }  // namespace
