@@ -11,6 +11,7 @@ import numpy as np
 from . import _core
 from ._args import border_value, image_arg, pair, parse_border, run_into
 from ._config import get_num_threads
+from ._dask import Input, Same, check_chunks, is_dask, map_windows, shape_proxy
 
 __all__ = ["gaussian_blur", "gaussian_kernel"]
 
@@ -131,8 +132,32 @@ def gaussian_blur(img: Any, sigma: Any, *, ksize: Any = None, border: Any = "ref
            [4., 6., 4.],
            [1., 4., 6.]], dtype=float32)
     """
+    if is_dask(img):
+        return _gaussian_blur_dask(img, sigma, ksize, border, layout, value, out)
     a, lay = image_arg(img, layout)
     ky, kx, shift = blur_kernels(a.dtype, sigma, ksize)
     b, v = parse_border(border), border_value(value, a.dtype)
     return run_into(lambda src, dst, fresh: _core.gaussian_blur(src, dst, ky, kx, shift, b, v, get_num_threads(),
                                                                 fresh), a, lay, a.shape, out)
+
+
+def _blur_task(params, wins):
+    sigma, ksize, border, lay, value = params
+    w = wins[0]
+    return gaussian_blur(w.array, sigma, ksize=ksize, border=border, layout=lay, value=value)[w.crop]
+
+
+def _gaussian_blur_dask(img, sigma, ksize, border, layout, value, out):
+    """Dask input: one task per input chunk, reading the kernel's radius from its neighbours."""
+    if out is not None:
+        raise TypeError("out: not supported for Dask input (the result is a lazy Dask array)")
+    check_chunks(img, "img")
+    a, lay = image_arg(shape_proxy(img), layout)
+    ky, kx, _ = blur_kernels(a.dtype, sigma, ksize)
+    b, v = parse_border(border), border_value(value, a.dtype)
+    hi = lay.index("H")
+    wrap = b == parse_border("wrap")
+    rules = [None] * img.ndim
+    rules[hi], rules[hi + 1] = Same(img.shape[hi], len(ky) // 2, wrap), Same(img.shape[hi + 1], len(kx) // 2, wrap)
+    params = (sigma, (len(ky), len(kx)), b, lay, v)
+    return map_windows(_blur_task, params, [Input(img, tuple(rules))], img.chunks, img.dtype, "gaussian-blur")

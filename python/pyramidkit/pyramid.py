@@ -10,12 +10,10 @@ from . import _core
 from ._args import (BAND_DTYPES, border_value, down_size, image_arg, kernel_input, laplacian_pyramid_arg,
                     level_sizes, parse_border, plane_view, pyr_args, run_into, spatial_shape, with_spatial)
 from ._config import get_num_threads
+from ._dask import Down, Input, Up, any_dask, as_dask, check_chunks, is_dask, level_chunks, map_windows, shape_proxy
 from ._memory import carve, new_array
 
 __all__ = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian"]
-
-
-__all__ = ["pyr_down", "pyr_up"]
 
 
 def pyr_down(img: Any, *, dst_size: Optional[Tuple[int, int]] = None, border: Any = "reflect101",
@@ -58,6 +56,8 @@ def pyr_down(img: Any, *, dst_size: Optional[Tuple[int, int]] = None, border: An
     array([[ 60,  78],
            [132, 150]], dtype=uint8)
     """
+    if is_dask(img):
+        return _pyr_dask("pyr_down", img, dst_size, border, value, layout, out)
     r = pyr_args("pyr_down", img, dst_size, border, value, layout)
     return run_into(lambda src, dst, fresh: _core.pyr_down(src, dst, r.border, r.value, get_num_threads(), fresh),
                     r.img, r.layout, r.out_shape, out)
@@ -97,12 +97,11 @@ def pyr_up(img: Any, *, dst_size: Optional[Tuple[int, int]] = None, border: Any 
            [142, 172, 216, 231],
            [160, 192, 239, 255]], dtype=uint8)
     """
+    if is_dask(img):
+        return _pyr_dask("pyr_up", img, dst_size, border, value, layout, out)
     r = pyr_args("pyr_up", img, dst_size, border, value, layout)
     return run_into(lambda src, dst, fresh: _core.pyr_up(src, dst, r.border, r.value, get_num_threads(), fresh),
                     r.img, r.layout, r.out_shape, out)
-
-
-__all__ = ["gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian"]
 
 
 def gaussian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int = 1, border: Any = "reflect101",
@@ -134,6 +133,8 @@ def gaussian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int = 
     >>> [lv.shape for lv in pk.gaussian_pyramid(np.zeros((5, 8), np.uint8))]
     [(5, 8), (3, 4), (2, 2), (1, 1)]
     """
+    if is_dask(img):
+        return _gaussian_pyramid_dask(img, levels, min_size, border, layout, value)
     a, lay = image_arg(img, layout)
     b, v = parse_border(border), border_value(value, a.dtype)
     h, w = spatial_shape(a, lay)
@@ -183,6 +184,8 @@ def laplacian_pyramid(img: Any, levels: Optional[int] = None, *, min_size: int =
     >>> bool((pk.reconstruct_laplacian(lp) == img).all())
     True
     """
+    if is_dask(img):
+        return _laplacian_pyramid_dask(img, levels, min_size, border, layout, value)
     a, lay = image_arg(img, layout)
     b, v = parse_border(border), border_value(value, a.dtype)
     h, w = spatial_shape(a, lay)
@@ -215,10 +218,23 @@ def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101",
     >>> bool((pk.reconstruct_laplacian(pk.laplacian_pyramid(img)) == img).all())
     True
     """
+    if not isinstance(pyramid, np.ndarray) and isinstance(pyramid, Sequence) and any_dask(pyramid):
+        return _reconstruct_laplacian_dask(pyramid, border, layout, value)
     bands, coarse, lay = laplacian_pyramid_arg(pyramid, layout)
     b, v = parse_border(border), border_value(value, coarse.dtype)
     if not bands:
         return coarse.copy()
+    sizes = _laplacian_sizes(bands, coarse, lay)
+    result, fresh = new_array(with_spatial(coarse.shape, lay, *sizes[0]), coarse.dtype)
+    fine = [result]
+    fine += carve([(with_spatial(coarse.shape, lay, lh, lw), coarse.dtype) for lh, lw in sizes[1:-1]], scratch=True)[0]
+    _core.reconstruct_laplacian([kernel_input(x, lay) for x in bands], kernel_input(coarse, lay),
+                                [plane_view(f, lay) for f in fine], b, v, get_num_threads(), fresh)
+    return fine[0]
+
+
+def _laplacian_sizes(bands: Sequence[np.ndarray], coarse: np.ndarray, lay: str) -> List[Tuple[int, int]]:
+    """Every level's (h, w), checked to be a Laplacian pyramid's."""
     sizes = [spatial_shape(x, lay) for x in bands] + [spatial_shape(coarse, lay)]
     for i in range(len(bands)):
         other = with_spatial(bands[i].shape, lay, 1, 1), with_spatial(coarse.shape, lay, 1, 1)
@@ -229,9 +245,114 @@ def reconstruct_laplacian(pyramid: Sequence[Any], *, border: Any = "reflect101",
         if sizes[i + 1] != expected:
             raise ValueError(f"pyramid[{i + 1}]: size {sizes[i + 1]} is not the pyr_down size {expected} of "
                              f"level {i}'s {sizes[i]}")
-    result, fresh = new_array(with_spatial(coarse.shape, lay, *sizes[0]), coarse.dtype)
-    fine = [result]
-    fine += carve([(with_spatial(coarse.shape, lay, lh, lw), coarse.dtype) for lh, lw in sizes[1:-1]], scratch=True)[0]
-    _core.reconstruct_laplacian([kernel_input(x, lay) for x in bands], kernel_input(coarse, lay),
-                                [plane_view(f, lay) for f in fine], b, v, get_num_threads(), fresh)
-    return fine[0]
+    return sizes
+
+
+# Dask arrays: one graph layer per level, one task per output chunk (see _dask). The task
+# functions run the in-memory ops above on each chunk's window.
+
+_WRAP = parse_border("wrap")
+
+
+def _check_dask_out(out: Any) -> None:
+    if out is not None:
+        raise TypeError("out: not supported for Dask input (the result is a lazy Dask array)")
+
+
+def _rules(ndim: int, lay: str, rule: Any, src_hw: Tuple[int, int], dst_hw: Tuple[int, int], border: int):
+    hi = lay.index("H")
+    rules = [None] * ndim
+    rules[hi] = rule(src_hw[0], dst_hw[0], border == _WRAP)
+    rules[hi + 1] = rule(src_hw[1], dst_hw[1], border == _WRAP)
+    return tuple(rules)
+
+
+def _pyr_task(params, wins):
+    op, border, value, lay = params
+    w = wins[0]
+    hi = lay.index("H")
+    f = pyr_down if op == "pyr_down" else pyr_up
+    return f(w.array, dst_size=w.out_lens[hi:hi + 2], border=border, layout=lay, value=value)[w.crop]
+
+
+def _pyr_level(op: str, x: Any, lay: str, dst_hw: Tuple[int, int], border: int, value: float, chunks: Any = None):
+    hi = lay.index("H")
+    src_hw = x.shape[hi], x.shape[hi + 1]
+    shape = with_spatial(x.shape, lay, *dst_hw)
+    rules = _rules(x.ndim, lay, Down if op == "pyr_down" else Up, src_hw, dst_hw, border)
+    out_chunks = chunks if chunks is not None else level_chunks(x, shape, (hi, hi + 1))
+    return map_windows(_pyr_task, (op, border, value, lay), [Input(x, rules)], out_chunks, x.dtype, op.replace("_", "-"))
+
+
+def _pyr_dask(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: Optional[str], out: Any):
+    _check_dask_out(out)
+    check_chunks(img, "img")
+    r = pyr_args(op, shape_proxy(img), dst_size, border, value, layout)
+    return _pyr_level(op, img, r.layout, r.dst_hw, r.border, r.value)
+
+
+def _gaussian_levels(img: Any, levels: Any, min_size: Any, border: Any, layout: Optional[str], value: Any):
+    check_chunks(img, "img")
+    a, lay = image_arg(shape_proxy(img), layout)
+    b, v = parse_border(border), border_value(value, a.dtype)
+    sizes = level_sizes(*spatial_shape(a, lay), levels, min_size)
+    out = [img]
+    for hw in sizes[1:]:
+        out.append(_pyr_level("pyr_down", out[-1], lay, hw, b, v))
+    return out, lay, b, v
+
+
+def _gaussian_pyramid_dask(img, levels, min_size, border, layout, value):
+    return _gaussian_levels(img, levels, min_size, border, layout, value)[0]
+
+
+def _band_task(params, wins):
+    border, value, lay, band = params
+    up, fine = wins
+    hi = lay.index("H")
+    u = pyr_up(up.array, dst_size=up.out_lens[hi:hi + 2], border=border, layout=lay, value=value)[up.crop]
+    return fine.array.astype(band) - u.astype(band)
+
+
+def _laplacian_pyramid_dask(img, levels, min_size, border, layout, value):
+    g, lay, b, v = _gaussian_levels(img, levels, min_size, border, layout, value)
+    band = BAND_DTYPES[img.dtype]
+    hi = lay.index("H")
+    out = []
+    for fine, coarse in zip(g[:-1], g[1:]):
+        rules = _rules(fine.ndim, lay, Up, coarse.shape[hi:hi + 2], fine.shape[hi:hi + 2], b)
+        out.append(map_windows(_band_task, (b, v, lay, band), [Input(coarse, rules), Input(fine, (None,) * fine.ndim)],
+                               fine.chunks, band, "laplacian-band"))
+    return out + [g[-1]]
+
+
+def _add_task(params, wins):
+    border, value, lay, band, dtype = params
+    up, bandw = wins
+    hi = lay.index("H")
+    u = pyr_up(up.array, dst_size=up.out_lens[hi:hi + 2], border=border, layout=lay, value=value)[up.crop]
+    dt = np.dtype(dtype)
+    if dt.kind == "f":
+        return (bandw.array.astype(band) + u.astype(band)).astype(dt)
+    wide = np.int32 if np.dtype(band).itemsize == 2 else np.int64
+    s = bandw.array.astype(wide) + u.astype(wide)
+    info = np.iinfo(dt)
+    return np.clip(s, info.min, info.max).astype(dt)
+
+
+def _reconstruct_laplacian_dask(pyramid, border, layout, value):
+    pyramid = list(pyramid)
+    for i, x in enumerate(pyramid):
+        if is_dask(x):
+            check_chunks(x, f"pyramid[{i}]")
+    bands, coarse, lay = laplacian_pyramid_arg([shape_proxy(x) if is_dask(x) else x for x in pyramid], layout)
+    b, v = parse_border(border), border_value(value, coarse.dtype)
+    sizes = _laplacian_sizes(bands, coarse, lay)
+    band = BAND_DTYPES[coarse.dtype]
+    g = as_dask(pyramid[-1], None)
+    for i in range(len(bands) - 1, -1, -1):
+        lp = as_dask(pyramid[i], None)
+        rules = _rules(lp.ndim, lay, Up, sizes[i + 1], sizes[i], b)
+        g = map_windows(_add_task, (b, v, lay, band, coarse.dtype.str), [Input(g, rules), Input(lp, (None,) * lp.ndim)],
+                        lp.chunks, coarse.dtype, "reconstruct-laplacian")
+    return g
