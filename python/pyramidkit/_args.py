@@ -716,3 +716,108 @@ def dog_args(img_hw: tuple, octaves: Any, scales: Any, sigma: Any, assume_blur: 
     elif isinstance(octaves, bool) or not isinstance(octaves, numbers.Integral) or not 1 <= octaves <= possible:
         raise ValueError(f"octaves: expected an integer in [1, {possible}] for a {h}x{w} base image, got {octaves!r}")
     return int(octaves), int(scales), float(sigma), float(assume_blur), bool(upsample), dt
+
+
+# downsample / multiscale: OME axis letters; z, y, x are spatial, t and c are carried along.
+OME_AXES = "tczyx"
+SPATIAL_AXES = "zyx"
+DOWNSAMPLE_AXES_BY_NDIM = {2: "yx", 3: "yxc", 4: "tyxc"}
+DOWNSAMPLE_METHODS = ("gaussian", "mean", "nearest", "mode", "min", "max")
+# Methods that pick or compare samples take label dtypes too; the filters take the image dtypes.
+SELECT_DTYPES = IMAGE_DTYPES + (np.bool_, np.int8, np.int32, np.uint32, np.int64, np.uint64)
+
+
+class DownsampleArgs(NamedTuple):
+    array: np.ndarray
+    axes: str                  # one letter per array axis
+    factors: Tuple[int, ...]   # per array axis (1 on carried axes)
+    method: str
+    border: int
+    value: float
+
+
+def downsample_axes(axes: Any, ndim: int) -> str:
+    """The validated `axes` letters for an ndim-D array."""
+    if axes is None:
+        if ndim not in DOWNSAMPLE_AXES_BY_NDIM:
+            raise ValueError(f"axes: a {ndim}-D array needs axes= (one of the letters {OME_AXES!r} per axis, "
+                             f"e.g. 'zyx' or 'tczyx'); the defaults are {DOWNSAMPLE_AXES_BY_NDIM}")
+        return DOWNSAMPLE_AXES_BY_NDIM[ndim]
+    if not isinstance(axes, str):
+        raise TypeError(f"axes: expected a string of axis letters from {OME_AXES!r}, got {type(axes).__name__}")
+    ax = axes.lower()
+    if len(ax) != ndim:
+        raise ValueError(f"axes: {axes!r} names {len(ax)} axes, the array has {ndim}")
+    bad = [c for c in ax if c not in OME_AXES]
+    if bad:
+        raise ValueError(f"axes: unknown axis letter {bad[0]!r} in {axes!r}; accepted: {', '.join(OME_AXES)}")
+    if len(set(ax)) != len(ax):
+        raise ValueError(f"axes: {axes!r} repeats a letter")
+    if not any(c in SPATIAL_AXES for c in ax):
+        raise ValueError(f"axes: {axes!r} has no spatial axis (z, y or x)")
+    return ax
+
+
+def downsample_factors(factor: Any, axes: str, method: str) -> Tuple[int, ...]:
+    """Per array axis factors from an int or one int per spatial axis (in `axes` order)."""
+    spatial = [i for i, c in enumerate(axes) if c in SPATIAL_AXES]
+    if isinstance(factor, numbers.Integral) and not isinstance(factor, bool):
+        fs = [int(factor)] * len(spatial)
+    elif isinstance(factor, (tuple, list)) and all(isinstance(f, numbers.Integral) and not isinstance(f, bool)
+                                                   for f in factor):
+        if len(factor) != len(spatial):
+            raise ValueError(f"factor: {tuple(factor)} has {len(factor)} values; axes "
+                             f"{axes!r} has {len(spatial)} spatial axes")
+        fs = [int(f) for f in factor]
+    else:
+        raise TypeError(f"factor: expected an int or one int per spatial axis, got {factor!r}")
+    if any(f < 1 for f in fs):
+        raise ValueError(f"factor: every factor must be >= 1, got {factor!r}")
+    if method == "gaussian" and any(f not in (1, 2) for f in fs):
+        raise ValueError(f"factor: method 'gaussian' halves an axis (factor 2) or keeps it (1), got {factor!r}")
+    out = [1] * len(axes)
+    for i, f in zip(spatial, fs):
+        out[i] = f
+    return tuple(out)
+
+
+def downsample_method(method: Any) -> str:
+    if not isinstance(method, str) or method.lower() not in DOWNSAMPLE_METHODS:
+        raise ValueError(f"method: unknown method {method!r}; accepted: {', '.join(DOWNSAMPLE_METHODS)}")
+    return method.lower()
+
+
+def downsample_args(x: Any, factor: Any, method: Any, axes: Any, border: Any, value: Any) -> DownsampleArgs:
+    """Validated arguments of downsample (x: an array, or a shape proxy of a Dask array)."""
+    m = downsample_method(method)
+    a = as_array(x, "x")
+    a = check_dtype(a, "x", IMAGE_DTYPES if m in ("gaussian", "mean") else SELECT_DTYPES)
+    ax = downsample_axes(axes, a.ndim)
+    check_nonempty(a, "x")
+    b = parse_border(border)
+    v = border_value(value, a.dtype) if a.dtype.kind in "uif" and a.dtype != np.bool_ else 0.0
+    return DownsampleArgs(a, ax, downsample_factors(factor, ax, m), m, b, v)
+
+
+def downsample_shape(shape: Sequence[int], factors: Sequence[int]) -> Tuple[int, ...]:
+    """ceil(n / f) per axis."""
+    return tuple(-(-n // f) for n, f in zip(shape, factors))
+
+
+def multiscale_factors(shape: Sequence[int], factors: Sequence[int], levels: Any, min_size: Any) -> List[Tuple[int, ...]]:
+    """The per-axis factors from each level to the next: an axis at or below min_size keeps
+    its size (factor 1); levels=None goes on until every shrinking axis has reached it."""
+    if isinstance(min_size, bool) or not isinstance(min_size, numbers.Integral) or min_size < 1:
+        raise ValueError(f"min_size: expected an integer >= 1, got {min_size!r}")
+    if levels is not None and (isinstance(levels, bool) or not isinstance(levels, numbers.Integral)
+                               or not 1 <= levels <= 64):
+        raise ValueError(f"levels: expected an integer in [1, 64] (level 0, the input, included) or None, "
+                         f"got {levels!r}")
+    steps, cur = [], tuple(shape)
+    while len(steps) + 1 < (levels if levels is not None else 65):
+        fs = tuple(f if f > 1 and n > min_size else 1 for n, f in zip(cur, factors))
+        if levels is None and all(f == 1 for f in fs):
+            break
+        steps.append(fs)
+        cur = downsample_shape(cur, fs)
+    return steps
