@@ -29,6 +29,7 @@ from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 
 from ._config import num_threads
+from ._memory import new_array
 
 
 def is_dask(x: Any) -> bool:
@@ -124,7 +125,7 @@ def _assemble(blocks: Sequence[Any], runs: Sequence[Tuple[Tuple[int, int], ...]]
         return np.asarray(blocks[0])[tuple(slice(*r[0]) for r in runs)]
     offsets = [np.cumsum([0] + [b - a for a, b in r]).tolist() for r in runs]
     first = np.asarray(blocks[0])
-    out = np.empty(tuple(o[-1] for o in offsets), first.dtype)
+    out, _ = new_array(tuple(o[-1] for o in offsets), first.dtype)   # reused pages, no faults
     for blk, combo in zip(blocks, itertools.product(*(range(len(r)) for r in runs))):
         src = np.asarray(blk)[tuple(slice(*runs[a][c]) for a, c in enumerate(combo))]
         out[tuple(slice(offsets[a][c], offsets[a][c + 1]) for a, c in enumerate(combo))] = src
