@@ -10,7 +10,8 @@ its chunk. Which input samples an output chunk needs is an *axis rule* of the op
 for output samples [o0, o1) of one axis: the op reads input samples [ws, we); run on that
 window it gives out_len samples, of which [crop, crop + o1 - o0) are the chunk. A window
 that ends at the true image edge lets the in-memory op apply the border there, exactly as
-on the whole array; everywhere else the window carries enough real neighbours that the
+on the whole array (reaching back far enough for the samples a reflection reads);
+everywhere else the window carries enough real neighbours that the
 samples the op computes from its window border are cut away. With the "wrap" border the
 window takes its halo from the far side of the image (indices modulo n), so the op's own
 border is never used. A result is therefore bit-identical to the whole-array call.
@@ -54,9 +55,11 @@ class Down:
     def window(self, o0: int, o1: int) -> Tuple[int, int, int, int]:
         ws, we = 2 * o0 - 2, 2 * o1 + 1
         if not self.wrap:
-            ws = max(ws, 0)
-            if we >= self.n:  # the true edge: the op's size rule and border apply
+            if we >= self.n:  # the true edge: the op's size rule and border apply there,
+                # and a reflection reads back up to 4 samples (index n + 2 -> n - 4)
+                ws = max(0, min(ws, self.n - 4) & ~1)
                 return ws, self.n, self.m - ws // 2, o0 - ws // 2
+            ws = max(ws, 0)
         return ws, we, (we - ws + 1) // 2, o0 - ws // 2
 
 
@@ -69,9 +72,10 @@ class Up:
     def window(self, o0: int, o1: int) -> Tuple[int, int, int, int]:
         ws, we = o0 // 2 - 1, (o1 - 1) // 2 + 2
         if not self.wrap:
-            ws = max(ws, 0)
-            if we >= self.n:
+            if we >= self.n:  # a reflection at the true edge reads back up to 3 samples
+                ws = max(0, min(ws, self.n - 3))
                 return ws, self.n, self.m - 2 * ws, o0 - 2 * ws
+            ws = max(ws, 0)
         return ws, we, 2 * (we - ws), o0 - 2 * ws
 
 
@@ -181,6 +185,8 @@ def _make_layer(name: str, out_chunks, fn: Callable, params: Any, inputs: Sequen
 
     class WindowLayer(Layer):
         """One task per output chunk, generated on demand."""
+
+        has_legacy_tasks = False   # Task objects only; dask then never iterates the layer to check
 
         def __init__(self):
             super().__init__()
