@@ -1,5 +1,6 @@
 """The examples in the docstrings run and give what they show."""
 import doctest
+import importlib
 
 import pytest
 
@@ -14,8 +15,10 @@ import pyramidkit.pyramid
 
 import pyramidkit.resample
 
+DOWNSAMPLE = importlib.import_module("pyramidkit.downsample")   # pyramidkit.downsample is the function
 
-@pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.blur, pyramidkit.dog,
+
+@pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.blur, pyramidkit.dog, DOWNSAMPLE,
                                     pyramidkit.resample, pyramidkit.conv_transpose, pyramidkit.pool, pyramidkit.mosaic,
                                     pyramidkit._config],
                          ids=lambda m: m.__name__)
