@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import List, Optional
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     from .bench import OPS
+    from .bench.large import ROWS as LARGE_ROWS
 
     parser = argparse.ArgumentParser(prog="python -m pyramidkit", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -24,6 +26,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     b.add_argument("--scaling", action="store_true", help="also time pyr_down / gaussian_blur against image size "
                    "(1K to 8K side) and threads (1, 2, all)")
     b.add_argument("--scaling-png", default=None, help="chart of the scaling runs (needs matplotlib)")
+    bl = sub.add_parser("bench-large", help="chunked pyramids on Dask and N-D downsampling against ngff-zarr, "
+                        "dask-image and libvips on large images (pip install \"pyramidkit[bench-large]\")")
+    bl.add_argument("--quick", action="store_true", help="4096^2 images and a 64x512x512 volume instead of "
+                    "16384^2 and 256x2048x2048")
+    bl.add_argument("--threads", type=int, default=None, help="threads / Dask workers for every library")
+    bl.add_argument("--rounds", type=int, default=3, help="timed rounds per row (default 3)")
+    bl.add_argument("--rows", nargs="*", default=None, help="rows to run (default all): " + ", ".join(LARGE_ROWS))
+    bl.add_argument("--json", default=None, help="write the results as JSON to this path")
     m = sub.add_parser("pyramid", help="write a mosaic of an image's Gaussian and Laplacian pyramids")
     m.add_argument("image", nargs="?", default=None, help="image file (default: a built-in test image); reading "
                    "one needs Pillow, OpenCV or imageio")
@@ -51,6 +61,21 @@ def main(argv: Optional[List[str]] = None) -> int:
         mosaic.write_png(args.output, picture)
         print(f"wrote {args.output} ({picture.shape[1]}x{picture.shape[0]}) from "
               f"{'the built-in test image' if args.image is None else args.image}")
+        return 0
+    if args.cmd == "bench-large":
+        from .bench import large
+
+        bad_rows = [r for r in args.rows or [] if r not in LARGE_ROWS]
+        if bad_rows:
+            parser.error(f"--rows: unknown {bad_rows}; accepted: {', '.join(LARGE_ROWS)}")
+        if args.threads is not None and args.threads < 1:
+            parser.error("--threads must be >= 1")
+        res = large.run(quick=args.quick, threads=args.threads, rounds=args.rounds, rows=args.rows)
+        print(large.format_table(res))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=1)
+            print(f"wrote {args.json}")
         return 0
     from . import bench as _bench
 
