@@ -134,3 +134,23 @@ def test_codes_exported():
     assert _core.BAND_DTYPES["uint8"] == "int16" and _core.BAND_DTYPES["float16"] == "float32"
     assert _core.all_isas()[0] == "baseline"
     assert set(_core.compiled_isas()) <= set(_core.all_isas())
+
+
+def test_downsample_sizes_and_factors():
+    src = np.zeros((1, 5, 6, 7, 2), np.uint16)
+    ok = np.zeros((1, 3, 3, 4, 2), np.uint16)
+    _core.downsample(src, ok, 2, 2, 2, True, 4, 0.0, NT)
+    for bad in [np.zeros((1, 2, 3, 4, 2), np.uint16), np.zeros((1, 3, 3, 4, 1), np.uint16),
+                np.zeros((2, 3, 3, 4, 2), np.uint16), np.zeros((1, 3, 3, 3, 2), np.uint16)]:
+        with pytest.raises(ValueError, match="src/dst"):
+            _core.downsample(src, bad, 2, 2, 2, True, 4, 0.0, NT)
+    with pytest.raises(ValueError, match="factors"):
+        _core.downsample(src, np.zeros((1, 2, 2, 3, 2), np.uint16), 3, 3, 3, True, 4, 0.0, NT)
+    with pytest.raises(ValueError, match="factors"):
+        _core.downsample(src, ok, 0, 2, 2, False, 4, 0.0, NT)
+    with pytest.raises(TypeError):
+        _core.downsample(src, ok.astype(np.uint8), 2, 2, 2, False, 4, 0.0, NT)
+    with pytest.raises(ValueError, match="read-only"):
+        ro = ok.copy()
+        ro.flags.writeable = False
+        _core.downsample(src, ro, 2, 2, 2, False, 4, 0.0, NT)

@@ -8,7 +8,7 @@ import pytest
 
 import pyramidkit as pk
 import pyramidkit.reference as ref
-from conftest import BORDERS, DTYPES, assert_close, random_array
+from conftest import BORDERS, DTYPES, ISA_LEVELS, assert_close, random_array
 
 ds = importlib.import_module("pyramidkit.downsample")  # the module (pk.downsample is the function)
 METHODS = ["gaussian", "mean", "nearest", "mode", "min", "max"]
@@ -73,6 +73,24 @@ def test_reference_hand_written_cases():
     assert ref.downsample(vol, 2, axes="zyx")[0, 0, 0] == (255 * 4 * 4 * 4 * 8 + 2048) // 4096
     np.testing.assert_array_equal(ref.downsample(np.arange(6.0).reshape(2, 3), 2, method="mean"),
                                   [[2.0, 3.5]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_isa_levels_and_threads_identical(dtype):
+    """The native kernel: bit-identical at every SIMD level and thread count."""
+    rng = np.random.default_rng(9)
+    for shape, axes in [((9, 17, 13), "zyx"), ((5, 33, 3), "yxc"), ((2, 7, 11, 6), "czyx"), ((3, 9, 40, 7), "zyxc")]:
+        x = random_array(rng, shape, dtype)
+        for method, f in [("gaussian", 2), ("gaussian", (2, 1, 2)[:sum(c in "zyx" for c in axes)]), ("mean", 2),
+                          ("mean", 3)]:
+            want = None
+            for level in ISA_LEVELS:
+                for n in (1, 2, 3):
+                    with pk.max_simd(level), pk.num_threads(n):
+                        got = pk.downsample(x, f, method=method, axes=axes, border="constant", value=9)
+                    if want is None:
+                        want = got
+                    np.testing.assert_array_equal(got, want, err_msg=f"{shape} {axes} {method} {f} {level} {n}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -82,7 +82,17 @@ using UnpoolFn = int64_t (*)(const Image& src, const Image& idx, const Image& ds
     X(resample, ResampleFn)              \
     X(conv_transpose2d, ConvTransposeFn) \
     X(pool, PoolFn)                      \
-    X(max_unpool2d, UnpoolFn)
+    X(max_unpool2d, UnpoolFn)            \
+    X(downsample, DownsampleFn)
+// downsample (downsample.cpp): z is the n1 planes, y the rows, x the pixels; dst has
+// ceil(n / f) of each. gaussian: factors 1 or 2 (1 4 6 4 1 taps with the border); else the
+// box mean of f samples per axis (the last box partial).
+struct DownsampleSpec {
+    int64_t fz = 1, fy = 1, fx = 1;
+    bool gaussian = false;
+};
+using DownsampleFn = void (*)(const Image& src, const Image& dst, const DownsampleSpec& spec,
+                              const BorderSpec& border, int nthreads);
 
 struct KernelTable {
 #define PK_KERNEL_FIELD(entry, Fn) Fn entry[kNumDTypes] = {};

@@ -9,17 +9,16 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import _core
 from ._args import (DownsampleArgs, downsample_args, downsample_shape, multiscale_factors, parse_border)
 from ._config import get_num_threads, num_threads
 from ._dask import Box, Down, Input, check_chunks, is_dask, map_windows, regular, shape_proxy
+from ._memory import new_array
 from .pyramid import gaussian_pyramid, pyr_down
 
 __all__ = ["downsample", "multiscale"]
 
 _WRAP = parse_border("wrap")
-_CONSTANT = parse_border("constant")
-_REPLICATE = parse_border("replicate")
-_REFLECT = parse_border("reflect")
 
 # The per-slab output the NumPy path works on (its temporaries are a few times this).
 _SLAB_BYTES = 8 << 20
@@ -169,8 +168,8 @@ def _downsample(r: DownsampleArgs) -> np.ndarray:
     shrinking = [i for i, f in enumerate(r.factors) if f > 1]
     if not shrinking:
         return x.copy()
-    if r.method == "gaussian" and set(shrinking) == {r.axes.index("y"), r.axes.index("x")}:
-        return _pyr_down_yx(x, r.axes, r.border, r.value)    # native, streaming, threaded
+    if r.method in ("gaussian", "mean"):
+        return _block(x, r)     # native kernels: threaded, no temporaries
     out_shape = downsample_shape(x.shape, r.factors)
     a = shrinking[0]
     row_bytes = math.prod(out_shape) // out_shape[a] * max(x.itemsize, 8)
@@ -213,7 +212,7 @@ def _block(x: np.ndarray, r: DownsampleArgs) -> np.ndarray:
     if r.method == "nearest":
         return x[tuple(slice(None, None, box.get(a, 1)) for a in range(x.ndim))].copy()
     if r.method == "mean":
-        return _mean(x, box)
+        return _native(x, r, False)
     if r.method in ("min", "max"):
         xp = _pad_to(x, box, "edge")
         op = np.minimum if r.method == "min" else np.maximum
@@ -251,19 +250,6 @@ def _box_counts(x: np.ndarray, box: dict) -> np.ndarray:
     return count
 
 
-def _mean(x: np.ndarray, box: dict) -> np.ndarray:
-    floating = x.dtype.kind == "f"
-    acc_t = (np.float64 if x.dtype == np.float64 else np.float32) if floating else np.int64
-    xp = _pad_to(x, box, "constant")
-    acc = None
-    for s in _offsets(box, x.ndim):      # a fixed order: sums are the same for any memory layout
-        acc = xp[s].astype(acc_t) if acc is None else np.add(acc, xp[s], out=acc, casting="unsafe")
-    count = _box_counts(x, box)
-    if floating:
-        return (acc / count.astype(acc_t)).astype(x.dtype)
-    return ((2 * acc + count) // (2 * count)).astype(x.dtype)
-
-
 def _mode(x: np.ndarray, box: dict) -> np.ndarray:
     """Most frequent value per box (samples inside the image only), ties to the smallest."""
     xp = _pad_to(x, box, "edge")
@@ -296,38 +282,6 @@ def _mode(x: np.ndarray, box: dict) -> np.ndarray:
     return res
 
 
-def _border_index(i: np.ndarray, n: int, border: int) -> np.ndarray:
-    """Source index of sample i (possibly outside [0, n)) under the border rule; -1 for constant."""
-    if border == _CONSTANT:
-        return np.where((i >= 0) & (i < n), i, -1)
-    if border == _REPLICATE:
-        return np.clip(i, 0, n - 1)
-    if border == _WRAP:
-        return i % n
-    if border == _REFLECT:
-        j = i % (2 * n)
-        return np.where(j < n, j, 2 * n - 1 - j)
-    if n == 1:
-        return np.zeros_like(i)
-    j = i % (2 * n - 2)
-    return np.where(j < n, j, 2 * n - 2 - j)
-
-
-def _pass(x: np.ndarray, a: int, border: int, value: float, acc_t: Any, normalise: bool) -> np.ndarray:
-    """[1 4 6 4 1] along axis a with factor 2, summed in acc_t (divided by 16 if normalise)."""
-    n = x.shape[a]
-    m = -(-n // 2)
-    idx = _border_index(2 * np.arange(m)[:, None] + np.arange(-2, 3), n, border)
-    if (idx < 0).any():
-        pad = list(x.shape)
-        pad[a] = 1
-        x = np.concatenate([x, np.full(pad, value, x.dtype)], axis=a)
-        idx = np.where(idx < 0, n, idx)
-    t = [np.take(x, idx[:, k], axis=a).astype(acc_t, copy=False) for k in range(5)]
-    s = (t[0] + t[4]) + (t[1] + t[3]) * acc_t(4) + t[2] * acc_t(6)
-    return s * acc_t(1 / 16) if normalise else s
-
-
 def _pyr_down_yx(x: np.ndarray, axes: str, border: int, value: float) -> np.ndarray:
     """pyr_down over the y and x axes of any axis order (the others as a batch)."""
     nd = x.ndim
@@ -346,34 +300,38 @@ def _pyr_down_yx(x: np.ndarray, axes: str, border: int, value: float) -> np.ndar
 
 
 def _gaussian(x: np.ndarray, r: DownsampleArgs) -> np.ndarray:
-    halve = [a for a, f in enumerate(r.factors) if f == 2]
     iy, ix = r.axes.find("y"), r.axes.find("x")
-    pair = iy in halve and ix in halve
-    rest = [a for a in halve if not (pair and a in (iy, ix))]
-    if not rest:
+    halve = {a for a, f in enumerate(r.factors) if f == 2}
+    if iy >= 0 and ix >= 0 and halve == {iy, ix}:
         return _pyr_down_yx(x, r.axes, r.border, r.value)
-    if x.dtype.kind == "f":
-        acc_t = np.float64 if x.dtype == np.float64 else np.float32
-        acc = x
-        for a in rest:
-            acc = _pass(acc, a, r.border, r.value, acc_t, True)
-        if pair:
-            acc = _pyr_down_yx(acc, r.axes, r.border, r.value)
-        return acc.astype(x.dtype)
-    # Integers: exact sums, one rounding (half up) at the end.
-    acc, scale = x, 1
-    for a in rest:
-        acc = _pass(acc, a, r.border, r.value * scale, np.int64, False)
-        scale *= 16
-    shift = 4 * len(halve)
-    if pair:
-        # pyr_down in floating point is exact on these integer sums (every partial sum fits the
-        # mantissa and the weights are powers of two): it returns the full sum / 256.
-        exact_t = np.float32 if x.dtype == np.uint8 else np.float64
-        pd = _pyr_down_yx(acc.astype(exact_t), r.axes, r.border, r.value * scale)
-        q = float(1 << (shift - 8))
-        return np.floor((pd.astype(np.float64) + q / 2) / q).astype(x.dtype)
-    return ((acc + (1 << (shift - 1))) >> shift).astype(x.dtype)
+    return _native(x, r, True)
+
+
+def _native(x: np.ndarray, r: DownsampleArgs, gaussian: bool) -> np.ndarray:
+    """The native kernel on x seen as (batch, z, y, x, channels): carried axes before x are
+    the batch, those after it the channels; a missing spatial axis has length 1."""
+    nd, axes = x.ndim, r.axes
+    ix = axes.find("x")
+    trailing = [i for i in range(nd) if axes[i] in "tc" and 0 <= ix < i]
+    lead = [i for i in range(nd) if axes[i] in "tc" and i not in trailing]
+    spatial = {c: axes.find(c) for c in "zyx"}
+    perm = lead + [i for i in spatial.values() if i >= 0] + trailing
+    v = x.transpose(perm)
+    lead_shape = v.shape[:len(lead)]
+    trail_shape = v.shape[len(v.shape) - len(trailing):] if trailing else ()
+    size = {c: (x.shape[i] if i >= 0 else 1) for c, i in spatial.items()}
+    fac = {c: (r.factors[i] if i >= 0 else 1) for c, i in spatial.items()}
+    src = v.reshape((math.prod(lead_shape), size["z"], size["y"], size["x"], math.prod(trail_shape)))
+    item = src.itemsize
+    if (src.shape[4] > 1 and src.strides[4] != item) or (src.shape[3] > 1 and src.strides[3] != src.shape[4] * item):
+        src = np.ascontiguousarray(src)
+    out_sp = {c: -(-size[c] // fac[c]) for c in "zyx"}
+    dst, fresh = new_array((src.shape[0], out_sp["z"], out_sp["y"], out_sp["x"], src.shape[4]), x.dtype)
+    _core.downsample(src, dst, fac["z"], fac["y"], fac["x"], gaussian, r.border, r.value, get_num_threads(), fresh)
+    res = dst.reshape(lead_shape + tuple(out_sp[c] for c in "zyx" if spatial[c] >= 0) + trail_shape)
+    if perm == list(range(nd)):
+        return res
+    return np.ascontiguousarray(res.transpose(np.argsort(perm)))
 
 
 # ---------------------------------------------------------------------------------------
