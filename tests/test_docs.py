@@ -76,3 +76,13 @@ def test_bench_imports_peers_only_for_rows_that_run():
             "print(sorted(m for m in ('torch', 'skimage', 'PIL') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_bench_large_quick_row():
+    pytest.importorskip("dask")
+    from pyramidkit.bench import large
+
+    res = large.run(quick=True, rounds=1, rows=["pyramid_dask"], progress=False)
+    (row,) = res["results"]
+    assert row["check"] is True and row["speedup"] > 0 and row["ours_working_mib"] is not None
+    assert "pyramid_dask" in large.format_table(res)
