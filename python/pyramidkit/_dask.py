@@ -25,7 +25,7 @@ import bisect
 import itertools
 import math
 import sys
-from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -303,7 +303,7 @@ def level_chunks(x: Any, shape: Sequence[int], windowed: Sequence[int], chunks: 
     return tuple(out)
 
 
-def as_dask(x: Any, like: Any) -> Any:
+def as_dask(x: Any) -> Any:
     """x as a Dask array (NumPy arrays of a mixed argument list become one-chunk arrays)."""
     import dask.array as da
     return x if is_dask(x) else da.from_array(np.asarray(x), chunks=-1)

@@ -349,9 +349,9 @@ def _reconstruct_laplacian_dask(pyramid, border, layout, value):
     b, v = parse_border(border), border_value(value, coarse.dtype)
     sizes = _laplacian_sizes(bands, coarse, lay)
     band = BAND_DTYPES[coarse.dtype]
-    g = as_dask(pyramid[-1], None)
+    g = as_dask(pyramid[-1])
     for i in range(len(bands) - 1, -1, -1):
-        lp = as_dask(pyramid[i], None)
+        lp = as_dask(pyramid[i])
         rules = _rules(lp.ndim, lay, Up, sizes[i + 1], sizes[i], b)
         g = map_windows(_add_task, (b, v, lay, band, coarse.dtype.str), [Input(g, rules), Input(lp, (None,) * lp.ndim)],
                         lp.chunks, coarse.dtype, "reconstruct-laplacian")

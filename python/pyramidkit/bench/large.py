@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -102,7 +102,6 @@ def _jobs(row: str, quick: bool, threads: int):
             return ours, lambda: pk.gaussian_pyramid(img, 5)[1:]
         if row in ("pyramid_ngff_itk", "pyramid_ngff_dask_image"):
             def peer():
-                import dask.array as da
                 import ngff_zarr as nz
                 method = nz.Methods.ITKWASM_GAUSSIAN if row == "pyramid_ngff_itk" else nz.Methods.DASK_IMAGE_GAUSSIAN
                 im = nz.to_ngff_image(dimg, dims=("y", "x"))
@@ -111,7 +110,6 @@ def _jobs(row: str, quick: bool, threads: int):
             return ours, peer
 
         def peer():
-            import dask.array as da
             from dask_image.ndfilters import gaussian_filter
             lv, out = dimg, []
             for _ in range(4):
@@ -131,7 +129,6 @@ def _jobs(row: str, quick: bool, threads: int):
                 return dask_compute([pk.downsample(dvol, 2, axes="zyx")])[0]
 
         def peer():
-            import dask.array as da
             import ngff_zarr as nz
             im = nz.to_ngff_image(dvol, dims=("z", "y", "x"))
             ms = nz.to_multiscales(im, scale_factors=[2], method=nz.Methods.ITKWASM_GAUSSIAN)
