@@ -25,7 +25,7 @@ import bisect
 import itertools
 import math
 import sys
-from typing import Any, Callable, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -136,16 +136,69 @@ def _assemble(blocks: Sequence[Any], runs: Sequence[Tuple[Tuple[int, int], ...]]
     return out
 
 
-def run_task(fn: Callable, params: Any, specs: Tuple[Any, ...], *blocks: Any) -> np.ndarray:
-    """Assemble every input's window, then fn(params, windows) on one kernel thread (the
-    scheduler runs tasks in parallel)."""
+def _window(rule: Any, o0: int, o1: int) -> Tuple[int, int, int, int]:
+    return (o0, o1, o1 - o0, 0) if rule is None else rule.window(o0, o1)
+
+
+# A window larger than this is computed in slabs along the outermost axis of the chunk
+# (each slab's window from the same rules), so a task's memory stays bounded whatever the
+# chunk shape: a (64, 512, 512) output chunk of a 3-D gaussian reads 276 MB of input.
+SLAB_BYTES = 32 << 20
+
+
+def _slab_spec(spec, blocks: Sequence[Any], a: int, q0: int, q1: int):
+    """The spec and blocks of the window of output samples [q0, q1) along axis a."""
+    runs, out_lens, crop, count, rules, ws, o0 = spec
+    sws, swe, sout, scrop = _window(rules[a], q0, q1)
+    lo, hi = sws - ws[a], swe - ws[a]          # in the task window's coordinates
+    keep, new_runs, pos = [], [], 0
+    for p, (b0, b1) in enumerate(runs[a]):
+        s0, s1 = max(lo, pos), min(hi, pos + b1 - b0)
+        if s0 < s1:
+            keep.append(p)
+            new_runs.append((b0 + s0 - pos, b0 + s1 - pos))
+        pos += b1 - b0
+    sub = [blk for blk, combo in zip(blocks, itertools.product(*(range(len(r)) for r in runs))) if combo[a] in keep]
+    runs = runs[:a] + (tuple(new_runs),) + runs[a + 1:]
+    out_lens = out_lens[:a] + (sout,) + out_lens[a + 1:]
+    crop = crop[:a] + ((scrop, q1 - q0),) + crop[a + 1:]
+    return (runs, out_lens, crop, len(sub)), sub
+
+
+def _windows(specs, blocks) -> List[Window]:
     wins, k = [], 0
     for runs, out_lens, crop, count in specs:
         wins.append(Window(_assemble(blocks[k:k + count], runs), out_lens,
                            tuple(slice(c, c + n) for c, n in crop)))
         k += count
+    return wins
+
+
+def run_task(fn: Callable, params: Any, specs: Tuple[Any, ...], *blocks: Any) -> np.ndarray:
+    """Assemble every input's window, then fn(params, windows) on one kernel thread (the
+    scheduler runs tasks in parallel); large windows in slabs (SLAB_BYTES)."""
+    per_input, k = [], 0
+    for spec in specs:
+        per_input.append(blocks[k:k + spec[3]])
+        k += spec[3]
+    item = max(np.asarray(b[0]).itemsize for b in per_input)
+    nbytes = sum(math.prod(sum(e - s for s, e in r) for r in spec[0]) for spec in specs) * item
+    lens = [n for _, n in specs[0][2]]
+    a = next((i for i, n in enumerate(lens) if n > 1), None)
     with num_threads(1):
-        return fn(params, wins)
+        if nbytes <= SLAB_BYTES or a is None:
+            return fn(params, _windows([s[:4] for s in specs], blocks))
+        step = max(1, lens[a] * SLAB_BYTES // nbytes)
+        out = None
+        o0 = specs[0][6][a]
+        for q0 in range(o0, o0 + lens[a], step):
+            q1 = min(q0 + step, o0 + lens[a])
+            sub = [_slab_spec(spec, blk, a, q0, q1) for spec, blk in zip(specs, per_input)]
+            res = fn(params, _windows([s for s, _ in sub], [b for _, bs in sub for b in bs]))
+            if out is None:
+                out = np.empty(tuple(lens), res.dtype)
+            out[(slice(None),) * a + (slice(q0 - o0, q1 - o0),)] = res
+        return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -164,7 +217,8 @@ class Input(NamedTuple):
 
 
 def _axis_tables(inp: Input, out_chunks: Tuple[Tuple[int, ...], ...]):
-    """Per axis, per output block: (runs of (block, start, stop), out_len, crop start)."""
+    """Per axis, per output block: (runs of (block, start, stop), out_len, crop start,
+    window start, output start)."""
     tables = []
     for a, rule in enumerate(inp.rules):
         chunks = inp.array.chunks[a]
@@ -172,8 +226,8 @@ def _axis_tables(inp: Input, out_chunks: Tuple[Tuple[int, ...], ...]):
         n = starts[-1]
         rows, o0 = [], 0
         for c in out_chunks[a]:
-            ws, we, out_len, crop = (o0, o0 + c, c, 0) if rule is None else rule.window(o0, o0 + c)
-            rows.append((_pieces(starts, n, ws, we), out_len, crop))
+            ws, we, out_len, crop = _window(rule, o0, o0 + c)
+            rows.append((_pieces(starts, n, ws, we), out_len, crop, ws, o0))
             o0 += c
         tables.append(rows)
     return tables
@@ -214,7 +268,7 @@ def _make_layer(name: str, out_chunks, fn: Callable, params: Any, inputs: Sequen
                 specs.append((tuple(tuple((p[1], p[2]) for p in ps) for ps in pieces),
                               tuple(r[1] for r in rows),
                               tuple((r[2], out_chunks[a][i]) for a, (r, i) in enumerate(zip(rows, idx))),
-                              count))
+                              count, inp.rules, tuple(r[3] for r in rows), tuple(r[4] for r in rows)))
             return Task(key, run_task, fn, params, tuple(specs), *refs)
 
         def __contains__(self, key):
