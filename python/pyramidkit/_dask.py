@@ -29,6 +29,7 @@ from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ._args import BORDERS
 from ._config import num_threads
 from ._memory import new_array
 
@@ -322,6 +323,14 @@ def map_windows(fn: Callable, params: Any, inputs: Sequence[Input], out_chunks, 
 
 # ---------------------------------------------------------------------------------------
 # Helpers for the ops
+
+WRAP = BORDERS["wrap"]   # the border whose halo comes from the far side of the image
+
+
+def check_no_out(out: Any) -> None:
+    if out is not None:
+        raise TypeError("out: not supported for Dask input (the result is a lazy Dask array)")
+
 
 def check_chunks(x: Any, name: str) -> None:
     """Dask input the engine can tile: known, non-zero chunk sizes."""

@@ -11,7 +11,7 @@ import numpy as np
 from . import _core
 from ._args import border_value, image_arg, pair, parse_border, run_into
 from ._config import get_num_threads
-from ._dask import Input, Same, check_chunks, is_dask, map_windows, shape_proxy
+from ._dask import WRAP, Input, Same, check_chunks, check_no_out, is_dask, map_windows, shape_proxy
 
 __all__ = ["gaussian_blur", "gaussian_kernel"]
 
@@ -149,14 +149,13 @@ def _blur_task(params, wins):
 
 def _gaussian_blur_dask(img, sigma, ksize, border, layout, value, out):
     """Dask input: one task per input chunk, reading the kernel's radius from its neighbours."""
-    if out is not None:
-        raise TypeError("out: not supported for Dask input (the result is a lazy Dask array)")
+    check_no_out(out)
     check_chunks(img, "img")
     a, lay = image_arg(shape_proxy(img), layout)
     ky, kx, _ = blur_kernels(a.dtype, sigma, ksize)
     b, v = parse_border(border), border_value(value, a.dtype)
     hi = lay.index("H")
-    wrap = b == parse_border("wrap")
+    wrap = b == WRAP
     rules = [None] * img.ndim
     rules[hi], rules[hi + 1] = Same(img.shape[hi], len(ky) // 2, wrap), Same(img.shape[hi + 1], len(kx) // 2, wrap)
     params = (sigma, (len(ky), len(kx)), b, lay, v)

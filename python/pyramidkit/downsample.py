@@ -10,15 +10,14 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _core
-from ._args import (DownsampleArgs, downsample_args, downsample_shape, multiscale_factors, parse_border)
+from ._args import DownsampleArgs, downsample_args, downsample_shape, multiscale_factors
 from ._config import get_num_threads, num_threads
-from ._dask import Box, Down, Input, check_chunks, is_dask, map_windows, regular, shape_proxy
+from ._dask import WRAP, Box, Down, Input, check_chunks, is_dask, level_chunks, map_windows, shape_proxy
 from ._memory import new_array
 from .pyramid import gaussian_pyramid, pyr_down
 
 __all__ = ["downsample", "multiscale"]
 
-_WRAP = parse_border("wrap")
 
 # The per-slab output the NumPy path works on (its temporaries are a few times this).
 _SLAB_BYTES = 8 << 20
@@ -156,13 +155,6 @@ def _level_chunk_shape(x: Any, r: DownsampleArgs, spatial: Sequence[int], chunks
 # ---------------------------------------------------------------------------------------
 # NumPy: slabs along the outermost shrinking axis, each computed whole by _block
 
-def _slab_rule(r: DownsampleArgs, a: int):
-    n, f = r.array.shape[a], r.factors[a]
-    if r.method == "gaussian":
-        return Down(n, -(-n // 2), r.border == _WRAP)
-    return Box(n, f)
-
-
 def _downsample(r: DownsampleArgs) -> np.ndarray:
     x = r.array
     shrinking = [i for i, f in enumerate(r.factors) if f > 1]
@@ -177,8 +169,8 @@ def _downsample(r: DownsampleArgs) -> np.ndarray:
     if step >= out_shape[a]:
         return _block(x, r)
     out = np.empty(out_shape, x.dtype)
-    rule = _slab_rule(r, a)
     n = x.shape[a]
+    rule = Box(n, r.factors[a])
 
     def slab(o0: int) -> None:
         o1 = min(o0 + step, out_shape[a])
@@ -346,18 +338,14 @@ def _downsample_task(params, wins):
 
 def _downsample_dask(x: Any, r: DownsampleArgs, chunk_shape: Optional[Tuple[int, ...]]):
     shape = downsample_shape(x.shape, r.factors)
-    rules, out_chunks = [], []
-    for a, (n, f, c) in enumerate(zip(x.shape, r.factors, r.axes)):
-        if c not in "zyx":
-            rules.append(None)
-            out_chunks.append(x.chunks[a])
-            continue
+    rules = []
+    for n, f in zip(x.shape, r.factors):   # carried axes have factor 1
         if f == 1:
             rules.append(None)
         elif r.method == "gaussian":
-            rules.append(Down(n, shape[a], r.border == _WRAP))
+            rules.append(Down(n, -(-n // 2), r.border == WRAP))
         else:
             rules.append(Box(n, f))
-        out_chunks.append(regular(shape[a], (chunk_shape or x.chunksize)[a]))
+    out_chunks = level_chunks(x, shape, [a for a, c in enumerate(r.axes) if c in "zyx"], chunk_shape)
     params = (r.method, r.axes, r.factors, r.border, r.value)
     return map_windows(_downsample_task, params, [Input(x, tuple(rules))], out_chunks, x.dtype, "downsample")

@@ -10,7 +10,8 @@ from . import _core
 from ._args import (BAND_DTYPES, border_value, down_size, image_arg, kernel_input, laplacian_pyramid_arg,
                     level_sizes, parse_border, plane_view, pyr_args, run_into, spatial_shape, with_spatial)
 from ._config import get_num_threads
-from ._dask import Down, Input, Up, any_dask, as_dask, check_chunks, is_dask, level_chunks, map_windows, shape_proxy
+from ._dask import (WRAP, Down, Input, Up, any_dask, as_dask, check_chunks, check_no_out, is_dask, level_chunks,
+                    map_windows, shape_proxy)
 from ._memory import carve, new_array
 
 __all__ = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian"]
@@ -251,19 +252,11 @@ def _laplacian_sizes(bands: Sequence[np.ndarray], coarse: np.ndarray, lay: str) 
 # Dask arrays: one graph layer per level, one task per output chunk (see _dask). The task
 # functions run the in-memory ops above on each chunk's window.
 
-_WRAP = parse_border("wrap")
-
-
-def _check_dask_out(out: Any) -> None:
-    if out is not None:
-        raise TypeError("out: not supported for Dask input (the result is a lazy Dask array)")
-
-
 def _rules(ndim: int, lay: str, rule: Any, src_hw: Tuple[int, int], dst_hw: Tuple[int, int], border: int):
     hi = lay.index("H")
     rules = [None] * ndim
-    rules[hi] = rule(src_hw[0], dst_hw[0], border == _WRAP)
-    rules[hi + 1] = rule(src_hw[1], dst_hw[1], border == _WRAP)
+    rules[hi] = rule(src_hw[0], dst_hw[0], border == WRAP)
+    rules[hi + 1] = rule(src_hw[1], dst_hw[1], border == WRAP)
     return tuple(rules)
 
 
@@ -275,17 +268,17 @@ def _pyr_task(params, wins):
     return f(w.array, dst_size=w.out_lens[hi:hi + 2], border=border, layout=lay, value=value)[w.crop]
 
 
-def _pyr_level(op: str, x: Any, lay: str, dst_hw: Tuple[int, int], border: int, value: float, chunks: Any = None):
+def _pyr_level(op: str, x: Any, lay: str, dst_hw: Tuple[int, int], border: int, value: float):
     hi = lay.index("H")
     src_hw = x.shape[hi], x.shape[hi + 1]
     shape = with_spatial(x.shape, lay, *dst_hw)
     rules = _rules(x.ndim, lay, Down if op == "pyr_down" else Up, src_hw, dst_hw, border)
-    out_chunks = chunks if chunks is not None else level_chunks(x, shape, (hi, hi + 1))
-    return map_windows(_pyr_task, (op, border, value, lay), [Input(x, rules)], out_chunks, x.dtype, op.replace("_", "-"))
+    return map_windows(_pyr_task, (op, border, value, lay), [Input(x, rules)], level_chunks(x, shape, (hi, hi + 1)),
+                       x.dtype, op.replace("_", "-"))
 
 
 def _pyr_dask(op: str, img: Any, dst_size: Any, border: Any, value: Any, layout: Optional[str], out: Any):
-    _check_dask_out(out)
+    check_no_out(out)
     check_chunks(img, "img")
     r = pyr_args(op, shape_proxy(img), dst_size, border, value, layout)
     return _pyr_level(op, img, r.layout, r.dst_hw, r.border, r.value)
