@@ -1,0 +1,100 @@
+"""Writing the levels into an OME-Zarr image: NGFF 0.4 on Zarr v2, 0.5 on Zarr v3 (sharded
+when asked). The arrays are created first, filled a whole chunk (or shard) row at a time,
+and the multiscales metadata goes in last."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+
+def zarr_compressors(compressor: Any, zarr_format: int):
+    """write_multiscale's `compressor` as zarr-python's `compressors` argument."""
+    if compressor is None or (isinstance(compressor, str) and compressor.lower() == "none"):
+        return None
+    if isinstance(compressor, str):
+        name = compressor.lower()
+        if name == "default":
+            return "auto"
+        if zarr_format == 3:
+            from zarr import codecs
+            table = {"zstd": lambda: codecs.ZstdCodec(level=3), "gzip": lambda: codecs.GzipCodec(level=5),
+                     "blosc": lambda: codecs.BloscCodec(cname="zstd", clevel=3, shuffle="bitshuffle")}
+        else:
+            import numcodecs
+            table = {"zstd": lambda: numcodecs.Zstd(level=3), "gzip": lambda: numcodecs.GZip(level=5),
+                     "blosc": lambda: numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE)}
+        if name not in table:
+            raise ValueError(f"compressor: unknown name {compressor!r}; accepted: 'default', None, "
+                             f"{', '.join(repr(k) for k in table)} or a zarr codec object")
+        return table[name]()
+    return compressor
+
+
+class ZarrSink:
+    """The arrays "0", "1", ... of an image group; put() writes whole blocks along the band axis."""
+
+    def __init__(self, path: str, zarr_format: int, shapes: Sequence[Tuple[int, ...]], dtype: np.dtype,
+                 out_axes: str, chunks: Tuple[int, ...], shards: Optional[Tuple[int, ...]], compressor: Any):
+        import zarr
+        self.group = zarr.open_group(path, mode="w", zarr_format=zarr_format)
+        comp = zarr_compressors(compressor, zarr_format)
+        self.arrays = []
+        for k, shape in enumerate(shapes):
+            ch = tuple(min(c, n) for c, n in zip(chunks, shape))
+            kw: Dict[str, Any] = dict(shape=shape, dtype=dtype, chunks=ch, compressors=comp, fill_value=0)
+            if zarr_format == 3:
+                kw["dimension_names"] = list(out_axes)
+                if shards is not None:
+                    # whole chunks per shard, the shard no larger than the level needs
+                    kw["shards"] = tuple(min(s, -(-n // c) * c) for s, n, c in zip(shards, shape, ch))
+            else:
+                kw["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
+            self.arrays.append(self.group.create_array(str(k), **kw))
+
+    def block(self, level: int) -> Tuple[int, ...]:
+        """The write unit of a level: its shard shape, else its chunk shape."""
+        a = self.arrays[level]
+        return tuple(a.shards) if getattr(a, "shards", None) else tuple(a.chunks)
+
+    def write(self, level: int, region: Tuple[slice, ...], data: np.ndarray) -> None:
+        self.arrays[level][region] = data
+
+    def finish(self, attrs: Dict[str, Any]) -> None:
+        self.group.attrs.update(attrs)
+
+
+class BlockWriter:
+    """Collects a level's bands (output axis order) and writes them a whole write block along
+    the band axis at a time, so every chunk or shard is written once, by one writer."""
+
+    def __init__(self, write, level: int, shape: Tuple[int, ...], band_axis: int, block: int):
+        self._write, self.level, self.shape, self.a, self.block = write, level, shape, band_axis, block
+        self.pending: List[np.ndarray] = []
+        self.start = 0    # band-axis start of pending[0]
+        self.count = 0    # samples pending
+        self.outer: Tuple[slice, ...] = ()
+
+    def put(self, outer: Tuple[Any, ...], start: int, data: np.ndarray) -> None:
+        if self.count == 0:
+            self.start, self.outer = start, outer
+        self.pending.append(data)
+        self.count += data.shape[self.a]
+        n = self.shape[self.a]
+        while self.count and (self.count >= self._next_boundary() - self.start or self.start + self.count == n):
+            self._flush(min(self._next_boundary(), self.start + self.count))
+
+    def _next_boundary(self) -> int:
+        return min(self.shape[self.a], (self.start // self.block + 1) * self.block)
+
+    def _flush(self, end: int) -> None:
+        a = self.a
+        data = self.pending[0] if len(self.pending) == 1 else np.concatenate(self.pending, axis=a)
+        take = end - self.start
+        region = list(self.outer)
+        region[a] = slice(self.start, end)
+        self._write(self.level, tuple(region), data[(slice(None),) * a + (slice(0, take),)])
+        rest = data[(slice(None),) * a + (slice(take, None),)]
+        self.pending = [rest] if rest.shape[a] else []
+        self.count -= take
+        self.start = end
