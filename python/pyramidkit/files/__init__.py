@@ -5,6 +5,7 @@
 tasks; :func:`open_multiscale` reads such a file back as Dask arrays with their axes and
 coordinates. zarr, tifffile and dask are imported only when used.
 """
+from .read import Level, Multiscale, open_multiscale
 from .write import write_multiscale
 
-__all__ = ["write_multiscale"]
+__all__ = ["write_multiscale", "open_multiscale", "Multiscale", "Level"]

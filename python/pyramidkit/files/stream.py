@@ -20,14 +20,16 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .._args import DownsampleArgs, downsample_shape
+from .._config import num_threads
 from .._dask import Box, Down, _window
 from ..downsample import _block
 
 Emit = Callable[[int, int, np.ndarray], None]   # (level, start along the band axis, samples)
 
 
-def band_step(shape: Sequence[int], band_axis: int, itemsize: int, target_bytes: int = 4 << 20) -> int:
-    """Output samples per computed band along the band axis: about target_bytes of output."""
+def band_step(shape: Sequence[int], band_axis: int, itemsize: int, target_bytes: int = 8 << 20) -> int:
+    """Output samples per computed band along the band axis: about target_bytes of output
+    (few calls, and parts large enough that the level below rarely crosses a seam)."""
     per = math.prod(n for a, n in enumerate(shape) if a != band_axis) * itemsize
     return max(1, min(shape[band_axis], target_bytes // max(1, per)))
 
@@ -36,7 +38,7 @@ class _Level:
     """One level of the stream: its input (the level above) arrives band by band."""
 
     def __init__(self, index: int, args: DownsampleArgs, in_shape: Tuple[int, ...], band_axis: int, emit: Emit,
-                 below: Optional["_Level"]):
+                 below: Optional["_Level"], threads: int):
         self.index, self.args, self.a, self.emit, self.below = index, args, band_axis, emit, below
         f = args.factors[band_axis]
         n = in_shape[band_axis]
@@ -49,7 +51,9 @@ class _Level:
             self.rule = Down(n, self.m, False)
         else:
             self.rule = Box(n, f)
-        self.step = band_step(self.shape, band_axis, max(8, np.dtype(args.array.dtype).itemsize))
+        native = args.method in ("gaussian", "mean")   # the others make temporaries of 8-byte counts
+        self.step = band_step(self.shape, band_axis, np.dtype(args.array.dtype).itemsize * (1 if native else 8))
+        self.threads = threads
         self.parts: List[Tuple[int, np.ndarray]] = []   # (start, samples) along the band axis, in order
         self.have = 0      # input samples [0, have) have arrived
         self.o = 0         # next output sample
@@ -71,6 +75,13 @@ class _Level:
                 pieces.append(p[(slice(None),) * a + (slice(lo - s, hi - s),)])
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=a)
 
+    def _end_of_part(self, i: int) -> int:
+        """Where the part holding input sample i ends."""
+        for s, p in self.parts:
+            if s <= i < s + p.shape[self.a]:
+                return s + p.shape[self.a]
+        return self.have
+
     def _drain(self) -> None:
         a = self.a
         while self.o < self.m:
@@ -78,8 +89,22 @@ class _Level:
             ws, we, _, crop = _window(self.rule, o0, o1)
             if we > self.have:
                 return
+            end = self._end_of_part(ws)
+            if we > end:   # the window crosses into the next part
+                # the longest band whose window stays inside this part (a view), else a few
+                # samples across the seam (a small copy); window ends grow with o1
+                lo, hi = o0, o1
+                while lo < hi:
+                    mid = (lo + hi + 1) // 2
+                    if _window(self.rule, o0, mid)[1] <= end:
+                        lo = mid
+                    else:
+                        hi = mid - 1
+                o1 = lo if lo > o0 else min(o1, o0 + 4)
+                ws, we, _, crop = _window(self.rule, o0, o1)
             win = self._take(ws, we)
-            res = _block(win, self.args._replace(array=win))
+            with num_threads(self.threads):
+                res = _block(win, self.args._replace(array=win))
             res = res[(slice(None),) * a + (slice(crop, crop + o1 - o0),)]
             self.o = o1
             if o1 < self.m:   # keep only what the next band reads
@@ -97,7 +122,7 @@ class Stream:
     axis; emit(level, start, samples) receives every level's bands, level 0's included."""
 
     def __init__(self, args: DownsampleArgs, steps: Sequence[Tuple[int, ...]], shape0: Tuple[int, ...],
-                 band_axis: int, emit: Emit):
+                 band_axis: int, emit: Emit, threads: int = 1):
         self.emit, self.a = emit, band_axis
         shapes = [tuple(shape0)]
         for fs in steps:
@@ -105,7 +130,7 @@ class Stream:
         below = None
         self.levels: List[_Level] = []
         for k in range(len(steps), 0, -1):
-            lv = _Level(k, args._replace(factors=tuple(steps[k - 1])), shapes[k - 1], band_axis, emit, below)
+            lv = _Level(k, args._replace(factors=tuple(steps[k - 1])), shapes[k - 1], band_axis, emit, below, threads)
             self.levels.insert(0, lv)
             below = lv
         self.shapes = shapes

@@ -15,6 +15,7 @@ import numpy as np
 from .._args import OME_AXES, downsample_args, downsample_shape, multiscale_factors
 from . import ngff
 from .sources import Source, SourceError, open_source
+from .pipeline import AsyncWriter, prefetch
 from .stream import Stream
 
 FORMATS = ("zarr", "tiff")
@@ -203,9 +204,15 @@ def write_multiscale(source: Any, dest: Any, *, method: str = "gaussian", levels
             os.path.realpath(os.fspath(source)) == os.path.realpath(dest):
         raise ValueError("dest: is the source; write to another path")
     src = open_source(source, axes)
+    partial = None
     try:
         plan = Plan(src, method, levels, factor, chunks, shards, ome_version, fmt, pixel_size, unit,
                     name if name is not None else os.path.basename(dest.rstrip("/")))
+        if fmt == "zarr":
+            from .zarr_sink import zarr_compressors
+            zarr_compressors(compressor, OME_VERSIONS[ome_version])   # checked before anything is written
+        if scheduler is not None:
+            _scheduler_kwargs(scheduler)
         partial = dest.rstrip("/") + PARTIAL
         _remove(partial)
         if fmt == "zarr":
@@ -218,6 +225,8 @@ def write_multiscale(source: Any, dest: Any, *, method: str = "gaussian", levels
             write_tiff(plan, partial, compressor, progress)
     except BaseException:
         src.close()
+        if partial is not None:   # a failed write leaves nothing behind (a killed one, its partial)
+            _remove(partial)
         raise
     src.close()
     if os.path.lexists(dest):
@@ -311,7 +320,7 @@ def run_stream(plan: Plan, put, bar=None) -> _Extremes:
     ext = _Extremes(plan)
     last = plan.nlevels - 1
     streams: Dict[Tuple[int, ...], Stream] = {}
-    for outer, band in read_bands(plan):
+    for outer, band in prefetch(read_bands(plan)):
         st = streams.get(outer)
         if st is None:
             streams.clear()
@@ -351,7 +360,8 @@ def _stream_zarr(plan: Plan, path: str, version: str, compressor: Any, progress:
     sink = ZarrSink(path, OME_VERSIONS[version], plan.out_shapes, plan.src.dtype, plan.out_axes, plan.out_chunks,
                     plan.shards, compressor)
     ob = plan.out_band_axis()
-    writers = [BlockWriter(sink.write, k, plan.out_shapes[k], ob, sink.block(k)[ob]) for k in range(plan.nlevels)]
+    write = AsyncWriter(sink.write)
+    writers = [BlockWriter(write, k, plan.out_shapes[k], ob, sink.block(k)[ob]) for k in range(plan.nlevels)]
     out_outer = [plan.perm.index(i) for i in plan.outer_axes]
 
     def put(level: int, outer: Tuple[int, ...], start: int, data: np.ndarray) -> None:
@@ -364,8 +374,11 @@ def _stream_zarr(plan: Plan, path: str, version: str, compressor: Any, progress:
     try:
         ext = run_stream(plan, put, bar)
     finally:
-        if bar is not None:
-            bar.close()
+        try:
+            write.close()
+        finally:
+            if bar is not None:
+                bar.close()
     for w in writers:
         if w.count:
             raise RuntimeError(f"level {w.level}: {w.count} samples were never written")
@@ -397,11 +410,11 @@ def _dask_zarr(plan: Plan, path: str, version: str, compressor: Any, progress: b
     kw = _scheduler_kwargs(scheduler)
     client = kw.pop("client", None)
     if client is not None:
-        fut = client.compute(stores)
+        futures = client.compute(stores)
         if progress:
             from distributed import progress as dprogress
-            dprogress(fut)
-        fut.result()
+            dprogress(futures)
+        client.gather(futures)   # raises a task's error here
     elif progress:
         from dask.diagnostics import ProgressBar
         with ProgressBar():

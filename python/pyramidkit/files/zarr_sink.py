@@ -42,7 +42,10 @@ class ZarrSink:
         self.arrays = []
         for k, shape in enumerate(shapes):
             ch = tuple(min(c, n) for c, n in zip(chunks, shape))
-            kw: Dict[str, Any] = dict(shape=shape, dtype=dtype, chunks=ch, compressors=comp, fill_value=0)
+            # every chunk is written, background too: a complete file, and zarr-python's
+            # test for chunks equal to the fill value costs more than writing them
+            kw: Dict[str, Any] = dict(shape=shape, dtype=dtype, chunks=ch, compressors=comp, fill_value=0,
+                                      config={"write_empty_chunks": True})
             if zarr_format == 3:
                 kw["dimension_names"] = list(out_axes)
                 if shards is not None:

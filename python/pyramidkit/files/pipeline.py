@@ -1,0 +1,91 @@
+"""Overlapping reading, computing and writing in the streaming mode: the next band is read
+while the current one is computed, and blocks are written by a background thread while
+the next ones are computed. Both queues are short, so memory stays bounded; an error in
+either thread is raised in the caller's."""
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any, Callable, Iterable, Iterator
+
+_DONE = object()
+
+
+def prefetch(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
+    """items, produced by a background thread at most depth ahead of the consumer."""
+    q: "queue.Queue[Any]" = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    err: list = []
+
+    def run() -> None:
+        try:
+            for it in items:
+                while not stop.is_set():
+                    try:
+                        q.put(it, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as e:   # handed to the consumer
+            err.append(e)
+        finally:
+            while not stop.is_set():
+                try:
+                    q.put(_DONE, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    t = threading.Thread(target=run, name="pyramidkit-read", daemon=True)
+    t.start()
+    try:
+        while True:
+            it = q.get()
+            if it is _DONE:
+                if err:
+                    raise err[0]
+                return
+            yield it
+    finally:
+        stop.set()
+        t.join()
+
+
+class AsyncWriter:
+    """Calls write(*args) in `workers` background threads, at most depth calls pending. The
+    calls must be independent (each writes its own chunks or shards)."""
+
+    def __init__(self, write: Callable[..., None], depth: int = 4, workers: int = 2):
+        self._write = write
+        self._q: "queue.Queue[Any]" = queue.Queue(maxsize=depth)
+        self._err: list = []
+        self._ts = [threading.Thread(target=self._run, name="pyramidkit-write", daemon=True) for _ in range(workers)]
+        for t in self._ts:
+            t.start()
+
+    def _run(self) -> None:
+        while True:
+            args = self._q.get()
+            if args is _DONE:
+                return
+            if not self._err:
+                try:
+                    self._write(*args)
+                except BaseException as e:
+                    self._err.append(e)
+
+    def __call__(self, *args: Any) -> None:
+        if self._err:
+            raise self._err[0]
+        self._q.put(args)
+
+    def close(self) -> None:
+        """Wait for every pending write; raise the first error of any."""
+        for _ in self._ts:
+            self._q.put(_DONE)
+        for t in self._ts:
+            t.join()
+        if self._err:
+            raise self._err[0]

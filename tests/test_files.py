@@ -1,0 +1,362 @@
+"""write_multiscale / open_multiscale: OME-Zarr and OME-TIFF files, validated by the
+OME-Zarr schemas (ome-zarr-models), read back by zarr, ome-zarr-py and tifffile, and
+compared bit for bit with pk.multiscale of the whole image."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import pyramidkit as pk
+
+zarr = pytest.importorskip("zarr")
+from pyramidkit.files import open_multiscale, write_multiscale  # noqa: E402
+
+RNG = np.random.default_rng(7)
+
+
+def _img(shape, dtype=np.uint8):
+    if np.dtype(dtype).kind == "f":
+        return RNG.standard_normal(shape).astype(dtype)
+    info = np.iinfo(dtype)
+    return RNG.integers(info.min, int(info.max) + 1, shape, dtype=dtype)
+
+
+def _ome_order(axes):
+    out = "".join(sorted(axes, key="tczyx".index))
+    return out, [axes.index(c) for c in out]
+
+
+def _check_levels(path, x, axes, method="gaussian", factor=2):
+    g = zarr.open_group(path, mode="r")
+    keys = sorted(g.array_keys(), key=int)
+    ref = pk.multiscale(x, len(keys), method=method, axes=axes, factor=factor)
+    _, perm = _ome_order(axes)
+    assert keys == [str(k) for k in range(len(ref))]
+    for k, r in zip(keys, ref):
+        got = g[k][...]
+        assert got.dtype == x.dtype
+        np.testing.assert_array_equal(got, r.transpose(perm))
+    return g
+
+
+def _validate(path, version):
+    models = pytest.importorskip("ome_zarr_models")
+    del models
+    if version == "0.5":
+        from ome_zarr_models.v05.image import Image
+    else:
+        from ome_zarr_models.v04.image import Image
+    return Image.from_zarr(zarr.open_group(path, mode="r"))
+
+
+CASES = [
+    ((301, 517), "yx", "gaussian", 64),
+    ((200, 131, 3), "yxc", "mean", 32),
+    ((2, 97, 66), "cyx", "gaussian", 32),
+    ((33, 70, 45), "zyx", "gaussian", 16),
+    ((33, 70, 45), "zyx", "mode", 16),
+    ((2, 3, 9, 40, 27), "tczyx", "max", 8),
+    ((45, 61), "yx", "nearest", 16),
+    ((45, 61), "yx", "min", 16),
+]
+
+
+@pytest.mark.parametrize("shape,axes,method,chunk", CASES)
+@pytest.mark.parametrize("version", ["0.5", "0.4"])
+def test_zarr_levels_bit_identical_and_valid(tmp_path, shape, axes, method, chunk, version):
+    x = _img(shape)
+    dest = str(tmp_path / "img.ome.zarr")
+    assert write_multiscale(x, dest, axes=axes, method=method, chunks=chunk, ome_version=version) == dest
+    g = _check_levels(dest, x, axes, method)
+    model = _validate(dest, version)
+    assert model is not None
+    assert g.metadata.zarr_format == (3 if version == "0.5" else 2)
+    # the last level fits in one chunk; the one before did not
+    last = g[str(len(list(g.array_keys())) - 1)]
+    out_axes, _ = _ome_order(axes)
+    sp = [i for i, c in enumerate(out_axes) if c in "zyx"]
+    assert all(last.shape[i] <= chunk for i in sp)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64, np.float16])
+def test_zarr_dtypes(tmp_path, dtype):
+    x = _img((77, 90), dtype)
+    dest = str(tmp_path / "d.zarr")
+    write_multiscale(x, dest, chunks=16)
+    _check_levels(dest, x, "yx")
+
+
+def test_anisotropic_factor_and_levels(tmp_path):
+    x = _img((9, 64, 80), np.uint16)
+    dest = str(tmp_path / "v.zarr")
+    write_multiscale(x, dest, axes="zyx", factor=(1, 2, 2), levels=3, chunks=(9, 16, 16), method="mean",
+                     pixel_size=(2.0, 0.5, 0.5))
+    g = _check_levels(dest, x, "zyx", "mean", factor=(1, 2, 2))
+    ms = g.attrs["ome"]["multiscales"][0]
+    assert [d["coordinateTransformations"][0]["scale"] for d in ms["datasets"]] == \
+        [[2.0, 0.5, 0.5], [2.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+    assert ms["datasets"][1]["coordinateTransformations"][1]["translation"] == [0.0, 0.25, 0.25]
+    assert ms["datasets"][2]["coordinateTransformations"][1]["translation"] == [0.0, 0.75, 0.75]
+    assert [a.get("unit") for a in ms["axes"]] == ["micrometer"] * 3
+
+
+def test_metadata_translation_by_method(tmp_path):
+    x = _img((64, 64))
+    for method, t in (("gaussian", None), ("nearest", None), ("mean", 0.5), ("mode", 0.5), ("max", 0.5)):
+        dest = str(tmp_path / f"{method}.zarr")
+        write_multiscale(x, dest, method=method, chunks=16, levels=3)
+        ds = zarr.open_group(dest, mode="r").attrs["ome"]["multiscales"][0]["datasets"]
+        assert ds[1]["coordinateTransformations"][0] == {"type": "scale", "scale": [2.0, 2.0]}
+        if t is None:
+            assert len(ds[1]["coordinateTransformations"]) == 1
+        else:
+            assert ds[1]["coordinateTransformations"][1]["translation"] == [t, t]
+            assert ds[2]["coordinateTransformations"][1]["translation"] == [1.5, 1.5]
+
+
+def test_omero_channels(tmp_path):
+    x = _img((40, 50, 3))
+    dest = str(tmp_path / "rgb.zarr")
+    write_multiscale(x, dest, chunks=16)
+    om = zarr.open_group(dest, mode="r").attrs["ome"]["omero"]
+    assert [c["color"] for c in om["channels"]] == ["FF0000", "00FF00", "0000FF"]
+    assert om["channels"][0]["window"]["min"] == 0 and om["channels"][0]["window"]["max"] == 255
+    small = pk.multiscale(x, 3)[-1]
+    assert om["channels"][1]["window"]["start"] == small[..., 1].min()
+    assert om["channels"][1]["window"]["end"] == small[..., 1].max()
+
+
+def test_sharded(tmp_path):
+    x = _img((150, 260))
+    dest = str(tmp_path / "s.zarr")
+    write_multiscale(x, dest, chunks=16, shards=64)
+    g = _check_levels(dest, x, "yx")
+    assert g["0"].shards == (64, 64) and g["0"].chunks == (16, 16)
+    _validate(dest, "0.5")
+    with pytest.raises(ValueError, match="shards"):
+        write_multiscale(x, str(tmp_path / "s4.zarr"), chunks=16, shards=64, ome_version="0.4")
+    with pytest.raises(ValueError, match="multiple"):
+        write_multiscale(x, str(tmp_path / "s5.zarr"), chunks=16, shards=40)
+
+
+@pytest.mark.parametrize("compressor", [None, "zstd", "gzip", "blosc", "default"])
+@pytest.mark.parametrize("version", ["0.5", "0.4"])
+def test_compressors(tmp_path, compressor, version):
+    x = _img((50, 70))
+    dest = str(tmp_path / "c.zarr")
+    write_multiscale(x, dest, chunks=32, compressor=compressor, ome_version=version)
+    _check_levels(dest, x, "yx")
+
+
+def test_sources(tmp_path):
+    da = pytest.importorskip("dask.array")
+    x = _img((130, 150, 3))
+    ref = str(tmp_path / "ref.zarr")
+    write_multiscale(x, ref, chunks=32, name="img")
+    want = zarr.open_group(ref, mode="r")
+
+    def same(dest):
+        g = zarr.open_group(dest, mode="r")
+        for k in want.array_keys():
+            np.testing.assert_array_equal(g[k][...], want[k][...])
+        assert g.attrs["ome"]["multiscales"][0]["datasets"] == want.attrs["ome"]["multiscales"][0]["datasets"]
+
+    # Dask arrays of any chunking
+    for chunks in (17, (64, 30, 1), -1):
+        dest = str(tmp_path / f"dask{chunks}.zarr".replace(" ", ""))
+        write_multiscale(da.from_array(x, chunks=chunks), dest, chunks=32, name="img")
+        same(dest)
+    # a Zarr array (v3, dimension names) and a path to one
+    za = zarr.create_array(str(tmp_path / "src.zarr"), shape=x.shape, chunks=(40, 40, 3), dtype=x.dtype,
+                           dimension_names=["y", "x", "c"])
+    za[...] = x
+    write_multiscale(za, str(tmp_path / "za.zarr"), chunks=32, name="img")
+    same(str(tmp_path / "za.zarr"))
+    write_multiscale(str(tmp_path / "src.zarr"), str(tmp_path / "zp.zarr"), chunks=32, name="img")
+    same(str(tmp_path / "zp.zarr"))
+    # an OME-Zarr image: its level 0, its axes (c, y, x) and its pixel size
+    write_multiscale(ref, str(tmp_path / "again.zarr"), chunks=32, name="img")
+    g = zarr.open_group(str(tmp_path / "again.zarr"), mode="r")
+    np.testing.assert_array_equal(g["0"][...], want["0"][...])
+    np.testing.assert_array_equal(g["2"][...], want["2"][...])
+
+
+def test_tiff_sources(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    x = _img((300, 200), np.uint16)
+    for kw in (dict(tile=(64, 64)), dict(rowsperstrip=7), {}):
+        p = str(tmp_path / "in.tif")
+        tifffile.imwrite(p, x, **kw)
+        dest = str(tmp_path / "t.zarr")
+        write_multiscale(p, dest, chunks=64, overwrite=True)
+        _check_levels(dest, x, "yx")
+    # OME-TIFF: axes and physical pixel size from the OME-XML
+    v = _img((2, 5, 40, 30), np.uint8)
+    p = str(tmp_path / "in.ome.tif")
+    tifffile.imwrite(p, v, metadata={"axes": "CZYX", "PhysicalSizeX": 0.25, "PhysicalSizeY": 0.25,
+                                     "PhysicalSizeZ": 1.5, "Channel": {"Name": ["dna", "actin"]}})
+    dest = str(tmp_path / "ome.zarr")
+    write_multiscale(p, dest, chunks=8)
+    g = _check_levels(dest, v, "czyx")
+    attrs = g.attrs["ome"]
+    assert attrs["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["scale"] == [1.0, 1.5, 0.25, 0.25]
+    assert [c["label"] for c in attrs["omero"]["channels"]] == ["dna", "actin"]
+    assert [a.get("unit") for a in attrs["multiscales"][0]["axes"]] == [None] + ["micrometer"] * 3
+
+
+def test_pillow_source(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    x = _img((60, 80, 3))
+    p = str(tmp_path / "in.png")
+    Image.fromarray(x).save(p)
+    dest = str(tmp_path / "p.zarr")
+    write_multiscale(p, dest, chunks=16)
+    _check_levels(dest, x, "yxc")
+
+
+def test_dask_scheduler_same_bytes(tmp_path):
+    pytest.importorskip("dask.array")
+    x = _img((2, 100, 130))
+    a, b = str(tmp_path / "a.zarr"), str(tmp_path / "b.zarr")
+    write_multiscale(x, a, axes="cyx", chunks=16, shards=32, name="n")
+    write_multiscale(x, b, axes="cyx", chunks=16, shards=32, name="n", scheduler="threads")
+    files_a = sorted(os.path.relpath(os.path.join(d, f), a) for d, _, fs in os.walk(a) for f in fs)
+    files_b = sorted(os.path.relpath(os.path.join(d, f), b) for d, _, fs in os.walk(b) for f in fs)
+    assert files_a == files_b
+    for f in files_a:
+        with open(os.path.join(a, f), "rb") as fa, open(os.path.join(b, f), "rb") as fb:
+            assert fa.read() == fb.read(), f
+
+
+def test_distributed_client(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    x = _img((90, 120, 3))
+    a, b = str(tmp_path / "a.zarr"), str(tmp_path / "b.zarr")
+    write_multiscale(x, a, chunks=32, name="n")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+            distributed.Client(cl) as client:
+        write_multiscale(x, b, chunks=32, name="n", scheduler=client)
+    ga, gb = zarr.open_group(a, mode="r"), zarr.open_group(b, mode="r")
+    for k in ga.array_keys():
+        np.testing.assert_array_equal(ga[k][...], gb[k][...])
+    assert dict(ga.attrs) == dict(gb.attrs)
+
+
+def test_overwrite_and_source_safety(tmp_path):
+    x = _img((40, 40))
+    dest = str(tmp_path / "o.zarr")
+    write_multiscale(x, dest, chunks=16)
+    with pytest.raises(FileExistsError, match="overwrite"):
+        write_multiscale(x, dest, chunks=16)
+    y = _img((40, 40))
+    write_multiscale(y, dest, chunks=16, overwrite=True)
+    _check_levels(dest, y, "yx")
+    with pytest.raises(ValueError, match="is the source"):
+        write_multiscale(dest, dest, chunks=16, overwrite=True)
+    _check_levels(dest, y, "yx")   # untouched
+
+
+def test_interrupted_write_leaves_no_image(tmp_path):
+    """A write killed halfway leaves nothing at dest (only the partial directory, which no
+    reader takes for an image); the next write replaces the partial."""
+    dest = str(tmp_path / "k.zarr")
+    code = (f"import numpy as np, os, pyramidkit.files.zarr_sink as z\n"
+            f"from pyramidkit.files import write_multiscale\n"
+            f"n = [0]\n"
+            f"w = z.ZarrSink.write\n"
+            f"def die(self, *a):\n"
+            f"    n[0] += 1\n"
+            f"    if n[0] == 3: os._exit(9)\n"
+            f"    w(self, *a)\n"
+            f"z.ZarrSink.write = die\n"
+            f"write_multiscale(np.ones((256, 256), np.uint8), {dest!r}, chunks=32)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 9
+    assert not os.path.exists(dest)
+    partial = dest + ".pyramidkit-partial"
+    assert os.path.isdir(partial)
+    g = zarr.open_group(partial, mode="r")
+    assert "ome" not in g.attrs and "multiscales" not in g.attrs   # metadata goes in last
+    x = _img((256, 256))
+    write_multiscale(x, dest, chunks=32)
+    assert not os.path.exists(partial)
+    _check_levels(dest, x, "yx")
+
+
+def test_error_in_writer_propagates(tmp_path, monkeypatch):
+    import pyramidkit.files.zarr_sink as zs
+
+    def boom(self, *a):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(zs.ZarrSink, "write", boom)
+    dest = str(tmp_path / "full.zarr")
+    with pytest.raises(OSError, match="No space"):
+        write_multiscale(_img((100, 100)), dest, chunks=16)
+    assert not os.path.exists(dest)
+
+
+def test_bad_input(tmp_path):
+    x = _img((40, 40))
+    d = str(tmp_path / "b.zarr")
+    with pytest.raises(TypeError, match="source"):
+        write_multiscale(object(), d)
+    with pytest.raises(TypeError, match="dest"):
+        write_multiscale(x, 5)
+    with pytest.raises(ValueError, match="method"):
+        write_multiscale(x, d, method="bicubic")
+    with pytest.raises(ValueError, match="axes"):
+        write_multiscale(x, d, axes="zyx")
+    with pytest.raises(ValueError, match="axes"):
+        write_multiscale(x, d, axes="yy")
+    with pytest.raises(ValueError, match="ome_version"):
+        write_multiscale(x, d, ome_version="0.3")
+    with pytest.raises(ValueError, match="format"):
+        write_multiscale(x, str(tmp_path / "b.png"))
+    with pytest.raises(ValueError, match="format"):
+        write_multiscale(x, d, format="hdf5")
+    with pytest.raises(ValueError, match="chunks"):
+        write_multiscale(x, d, chunks=0)
+    with pytest.raises(ValueError, match="chunks"):
+        write_multiscale(x, d, chunks=(16, 16, 16))
+    with pytest.raises(ValueError, match="pixel_size"):
+        write_multiscale(x, d, pixel_size=-1)
+    with pytest.raises(ValueError, match="unit"):
+        write_multiscale(x, d, pixel_size=1, unit="parsecs")
+    with pytest.raises(ValueError, match="compressor"):
+        write_multiscale(x, d, compressor="lzma9")
+    with pytest.raises(ValueError, match="levels"):
+        write_multiscale(x, d, levels=0)
+    with pytest.raises(ValueError, match="factor"):
+        write_multiscale(x, d, factor=0)
+    with pytest.raises(ValueError, match="scheduler"):
+        write_multiscale(x, d, scheduler="gpu")
+    with pytest.raises(ValueError, match="does not exist"):
+        write_multiscale(str(tmp_path / "missing.tif"), d)
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"not a tiff at all")
+    with pytest.raises(ValueError, match="not a readable TIFF"):
+        write_multiscale(str(bad), d)
+    notimg = tmp_path / "x.png"
+    notimg.write_bytes(b"nope")
+    with pytest.raises(ValueError, match="Pillow"):
+        write_multiscale(str(notimg), d)
+    assert not os.path.exists(d) and not os.path.exists(d + ".pyramidkit-partial")
+
+
+def test_ome_zarr_py_reads(tmp_path):
+    pytest.importorskip("ome_zarr")
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader
+    x = _img((3, 64, 80))
+    dest = str(tmp_path / "r.ome.zarr")
+    write_multiscale(x, dest, axes="cyx", chunks=16, ome_version="0.4")
+    node = list(Reader(parse_url(dest))())[0]
+    ref = pk.multiscale(x, len(node.data), axes="cyx")
+    for d, r in zip(node.data, ref):
+        np.testing.assert_array_equal(np.asarray(d), r)
+    assert [a["name"] for a in node.metadata["axes"]] == ["c", "y", "x"]
+    assert json.dumps(node.metadata["coordinateTransformations"][1]) == \
+        json.dumps([{"type": "scale", "scale": [1.0, 2.0, 2.0]}])
