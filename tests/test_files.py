@@ -360,3 +360,112 @@ def test_ome_zarr_py_reads(tmp_path):
     assert [a["name"] for a in node.metadata["axes"]] == ["c", "y", "x"]
     assert json.dumps(node.metadata["coordinateTransformations"][1]) == \
         json.dumps([{"type": "scale", "scale": [1.0, 2.0, 2.0]}])
+
+
+# ---------------------------------------------------------------------------------------
+# OME-TIFF
+
+TIFF_CASES = [
+    ((300, 517), "yx", "gaussian"),
+    ((200, 131, 3), "yxc", "mean"),        # RGB: photometric rgb, YXS
+    ((2, 97, 66), "cyx", "gaussian"),
+    ((5, 70, 45), "zyx", "gaussian"),      # every plane kept: z factor 1
+    ((50, 70, 4), "yxc", "max"),           # 4 interleaved channels: planes C, Y, X
+    ((2, 3, 4, 40, 33), "tczyx", "mean"),
+]
+
+
+@pytest.mark.parametrize("shape,axes,method", TIFF_CASES)
+def test_ome_tiff_levels(tmp_path, shape, axes, method):
+    tifffile = pytest.importorskip("tifffile")
+    x = _img(shape, np.uint16 if method == "mean" else np.uint8)
+    p = write_multiscale(x, str(tmp_path / "o.ome.tif"), axes=axes, method=method, chunks=32, pixel_size=0.5)
+    with tifffile.TiffFile(p) as tf:
+        assert tf.is_ome
+        s = tf.series[0]
+        levels = [lv.asarray() for lv in s.levels]
+        assert tf.pages[0].is_tiled and tf.pages[0].tilelength == 32
+        assert 'PhysicalSizeX="0.5"' in tf.ome_metadata and "µm" in tf.ome_metadata
+    factors = tuple(1 if c == "z" else 2 for c in axes if c in "zyx")
+    ref = pk.multiscale(x, len(levels), method=method, axes=axes, factor=factors)
+    rgb = axes == "yxc" and shape[-1] == 3
+    order = "yxc" if rgb else "".join(sorted(axes, key="tczyx".index))
+    for got, r in zip(levels, ref):
+        np.testing.assert_array_equal(got, r.transpose([axes.index(c) for c in order]))
+    assert max(levels[-1].shape[-3 if rgb else -2:][:2]) <= 32
+    ms = open_multiscale(p)
+    assert ms.axes == order and len(ms) == len(levels)
+    np.testing.assert_array_equal(ms[1].compute(), levels[1])
+    assert ms.levels[1].scale[order.index("x")] == 1.0 and ms.levels[0].scale[order.index("x")] == 0.5
+
+
+def test_ome_tiff_options(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    x = _img((130, 140, 3))
+    for comp, tag in ((None, 1), ("zlib", 8), ("zstd", 50000), ("jpeg", 7)):
+        p = write_multiscale(x, str(tmp_path / f"{comp}.ome.tif"), chunks=64, compressor=comp)
+        with tifffile.TiffFile(p) as tf:
+            assert tf.pages[0].compression == tag
+            if comp != "jpeg":
+                np.testing.assert_array_equal(tf.series[0].levels[1].asarray(), pk.multiscale(x, 2)[1])
+    with pytest.raises(ValueError, match="multiples of 16"):
+        write_multiscale(x, str(tmp_path / "t.ome.tif"), chunks=40)
+    with pytest.raises(ValueError, match="JPEG"):
+        write_multiscale(x.astype(np.uint16), str(tmp_path / "j.ome.tif"), chunks=64, compressor="jpeg")
+    with pytest.raises(ValueError, match="z plane"):
+        write_multiscale(_img((4, 32, 32)), str(tmp_path / "z.ome.tif"), axes="zyx", factor=(2, 2, 2), chunks=16)
+    with pytest.raises(ValueError, match="compressor"):
+        write_multiscale(x, str(tmp_path / "c.ome.tif"), compressor="blosc")
+    assert not any(f.name.startswith(("t.", "j.", "z.", "c.")) for f in tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------------------------
+# open_multiscale and the command
+
+def test_open_multiscale_zarr(tmp_path):
+    pytest.importorskip("dask.array")
+    x = _img((3, 70, 90))
+    dest = str(tmp_path / "m.ome.zarr")
+    write_multiscale(x, dest, axes="cyx", chunks=16, method="mean", pixel_size=0.2, name="cells")
+    ms = open_multiscale(dest)
+    assert ms.axes == "cyx" and ms.name == "cells" and ms.units == {"y": "micrometer", "x": "micrometer"}
+    ref = pk.multiscale(x, len(ms), axes="cyx", method="mean")
+    for k, r in enumerate(ref):
+        np.testing.assert_array_equal(ms[k].compute(), r)
+    assert ms.levels[2].scale == pytest.approx([1.0, 0.8, 0.8])
+    assert ms.levels[2].translation == pytest.approx([0.0, 0.3, 0.3])   # (0.5 + 1.0) * 0.2
+    with pytest.raises(ValueError, match="multiscales"):
+        zarr.open_group(str(tmp_path / "plain.zarr"), mode="w")
+        open_multiscale(str(tmp_path / "plain.zarr"))
+    with pytest.raises(ValueError, match="does not exist"):
+        open_multiscale(str(tmp_path / "none.zarr"))
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "pyramidkit", "multiscale", *args], capture_output=True, text=True)
+
+
+def test_command(tmp_path):
+    x = _img((100, 120))
+    src = str(tmp_path / "in.zarr")
+    a = zarr.create_array(src, shape=x.shape, chunks=(32, 32), dtype=x.dtype)
+    a[...] = x
+    dest = str(tmp_path / "out.ome.zarr")
+    r = _cli(src, dest, "--chunks", "32", "--method", "mean", "--pixel-size", "0.5,0.25")
+    assert r.returncode == 0, r.stderr
+    assert "100%" in r.stderr and "wrote" in r.stderr
+    g = _check_levels(dest, x, "yx", "mean")
+    assert g.attrs["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["scale"] == [0.5, 0.25]
+    r = _cli(src, dest, "--chunks", "32")
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        f"error: dest: {dest!r} exists; pass overwrite=True (--overwrite) to replace it"]
+    r = _cli(src, dest, "--chunks", "32", "--overwrite", "--quiet", "--ome-version", "0.4")
+    assert r.returncode == 0 and r.stderr == ""
+    _validate(dest, "0.4")
+    for bad, msg in ((["nope.tif", dest], "does not exist"), ([src, dest, "--method", "cubic"], "method"),
+                     ([src, dest, "--axes", "zyx"], "axes"), ([src, dest, "--chunks", "a,b"], "--chunks"),
+                     ([src, str(tmp_path / "o.png")], "format")):
+        r = _cli(*bad, "--overwrite")
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
+    r = _cli("--help")
+    assert r.returncode == 0 and "examples:" in r.stdout and "--shards" in r.stdout

@@ -1,6 +1,7 @@
-"""Command line: ``python -m pyramidkit bench`` (the benchmark), ``python -m pyramidkit pyramid
+"""Command line (``pyramidkit`` or ``python -m pyramidkit``): ``multiscale SOURCE DEST`` (an
+image's pyramid as OME-Zarr or pyramidal OME-TIFF), ``bench`` (the benchmark), ``pyramid
 [IMAGE] -o OUT.png`` (a picture of an image's Gaussian and Laplacian pyramids) and
-``python -m pyramidkit config``."""
+``config``."""
 from __future__ import annotations
 
 import argparse
@@ -12,9 +13,11 @@ from typing import List, Optional
 def main(argv: Optional[List[str]] = None) -> int:
     from .bench import OPS
     from .bench.large import ROWS as LARGE_ROWS
+    from .files import cli as files_cli
 
     parser = argparse.ArgumentParser(prog="python -m pyramidkit", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
+    files_cli.add_parser(sub)
     b = sub.add_parser("bench", help="time pyramidkit against the installed peers (OpenCV, torch) on built-in inputs")
     b.add_argument("--threads", type=int, default=None, help="threads for every library (default: pk default)")
     b.add_argument("--rounds", type=int, default=7, help="timing rounds; medians are reported (default 7)")
@@ -44,6 +47,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     import pyramidkit as pk
 
+    if args.cmd == "multiscale":
+        return files_cli.run(args)
     if args.cmd == "config":
         pk.show_config()
         return 0

@@ -34,6 +34,13 @@ class Plan:
         proxy = np.lib.stride_tricks.as_strided(np.zeros(1, src.dtype), shape=src.shape, strides=(0,) * len(src.shape),
                                                 writeable=False)
         self.args = downsample_args(proxy, factor, method, src.axes, "reflect101", 0.0)
+        if fmt == "tiff" and "z" in src.axes:   # OME-TIFF pyramids keep every plane
+            iz = src.axes.index("z")
+            if self.args.factors[iz] != 1:
+                if not (isinstance(factor, numbers.Integral) and not isinstance(factor, bool)):
+                    raise ValueError("factor: OME-TIFF pyramids keep every z plane; give factor 1 along z")
+                self.args = self.args._replace(factors=tuple(1 if i == iz else f
+                                                             for i, f in enumerate(self.args.factors)))
         self.method = self.args.method
         self.axes = src.axes
         self.spatial = [i for i, c in enumerate(self.axes) if c in "zyx"]
@@ -68,6 +75,13 @@ class Plan:
         # the band axis: the first spatial axis of the source; carried axes before it are looped over
         self.band = self.spatial[0]
         self.outer_axes = [i for i in range(self.band) if self.axes[i] in "tc"]
+        self.rgb = False
+        if fmt == "tiff":   # a TIFF is written plane by plane (t, c, z), each plane's rows in order
+            from .tiff_sink import is_rgb
+            self.rgb = is_rgb(self)
+            self.band = self.axes.index("y")
+            self.outer_axes = [] if self.rgb else sorted((i for i, c in enumerate(self.axes) if c in "tcz"),
+                                                         key=lambda i: OME_AXES.index(self.axes[i]))
         # coordinates
         pixel: Dict[str, float] = {}
         units: Dict[str, str] = {}
@@ -314,10 +328,9 @@ class _Extremes:
             self.hi[i] = max(self.hi[i], float(v.max()))
 
 
-def run_stream(plan: Plan, put, bar=None) -> _Extremes:
+def stream_bands(plan: Plan, put, ext: "_Extremes"):
     """Drive the stream over every outer index: put(level, outer, start, samples) gets every
-    level's bands in source axis order."""
-    ext = _Extremes(plan)
+    level's bands in source axis order; yields after each band of level 0 read."""
     last = plan.nlevels - 1
     streams: Dict[Tuple[int, ...], Stream] = {}
     for outer, band in prefetch(read_bands(plan)):
@@ -329,13 +342,18 @@ def run_stream(plan: Plan, put, bar=None) -> _Extremes:
                 if level == last:
                     ext.add(data, outer, plan)
                 put(level, outer, start, data)
-                if bar is not None:
-                    bar.update(data.nbytes)
             shape0 = list(plan.shapes[0])
             for i in plan.outer_axes:
                 shape0[i] = 1
             st = streams[outer] = Stream(plan.args, plan.steps, tuple(shape0), plan.band, emit)
         st.feed(band)
+        yield
+
+
+def run_stream(plan: Plan, put) -> "_Extremes":
+    ext = _Extremes(plan)
+    for _ in stream_bands(plan, put, ext):
+        pass
     return ext
 
 
@@ -360,7 +378,13 @@ def _stream_zarr(plan: Plan, path: str, version: str, compressor: Any, progress:
     sink = ZarrSink(path, OME_VERSIONS[version], plan.out_shapes, plan.src.dtype, plan.out_axes, plan.out_chunks,
                     plan.shards, compressor)
     ob = plan.out_band_axis()
-    write = AsyncWriter(sink.write)
+    bar = _progress_bar(_total_bytes(plan), progress)
+
+    def write_counted(level: int, region: Tuple[slice, ...], data: np.ndarray) -> None:
+        sink.write(level, region, data)
+        if bar is not None:
+            bar.update(data.nbytes)
+    write = AsyncWriter(write_counted)
     writers = [BlockWriter(write, k, plan.out_shapes[k], ob, sink.block(k)[ob]) for k in range(plan.nlevels)]
     out_outer = [plan.perm.index(i) for i in plan.outer_axes]
 
@@ -370,9 +394,8 @@ def _stream_zarr(plan: Plan, path: str, version: str, compressor: Any, progress:
             region[i] = slice(j, j + 1)
         writers[level].put(tuple(region), start, data.transpose(plan.perm))
 
-    bar = _progress_bar(_total_bytes(plan), progress)
     try:
-        ext = run_stream(plan, put, bar)
+        ext = run_stream(plan, put)
     finally:
         try:
             write.close()
