@@ -86,3 +86,15 @@ def test_bench_large_quick_row():
     (row,) = res["results"]
     assert row["check"] is True and row["speedup"] > 0 and row["ours_working_mib"] is not None
     assert "pyramid_dask" in large.format_table(res)
+
+
+def test_bench_multiscale_quick_row(tmp_path):
+    pytest.importorskip("zarr")
+    from pyramidkit.bench import multiscale
+
+    res = multiscale.run(quick=True, rounds=1, rows=["copy_raw"], workdir=str(tmp_path), progress=False)
+    (copy,) = res["results"]
+    assert copy["speedup"] > 0 and copy["ours_peak_mib"] > 0 and copy["peer_peak_mib"] > 0
+    assert copy["image_mib"] == 64
+    assert "copy_raw" in multiscale.format_table(res)
+    assert not any(p.name.startswith(("ours", "peer")) for p in tmp_path.iterdir())   # outputs cleaned up

@@ -469,3 +469,76 @@ def test_command(tmp_path):
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
     r = _cli("--help")
     assert r.returncode == 0 and "examples:" in r.stdout and "--shards" in r.stdout
+
+
+@pytest.mark.parametrize("version", ["0.5", "0.4"])
+def test_labels(tmp_path, version):
+    x = _img((2, 90, 70))
+    lab = RNG.integers(0, 5, (90, 70)).astype(np.uint16)
+    dest = str(tmp_path / "img.ome.zarr")
+    write_multiscale(x, dest, axes="cyx", chunks=16, ome_version=version, pixel_size=0.3)
+    out = write_multiscale(lab, dest, labels="cells", chunks=16)
+    assert out == os.path.join(dest, "labels", "cells")
+    g = _check_levels(out, lab, "yx", "mode")
+    attrs = dict(g.attrs)
+    body = attrs["ome"] if version == "0.5" else attrs
+    assert body["image-label"]["source"] == {"image": "../../"}
+    ds = body["multiscales"][0]["datasets"]
+    assert ds[0]["coordinateTransformations"][0]["scale"] == [0.3, 0.3]    # the image's pixel size
+    assert ds[1]["coordinateTransformations"][1]["translation"] == [pytest.approx(0.15)] * 2
+    listing = dict(zarr.open_group(os.path.join(dest, "labels"), mode="r").attrs)
+    assert (listing["ome"] if version == "0.5" else listing)["labels"] == ["cells"]
+    write_multiscale(lab, dest, labels="nuclei", chunks=16, method="max")
+    listing = dict(zarr.open_group(os.path.join(dest, "labels"), mode="r").attrs)
+    assert (listing["ome"] if version == "0.5" else listing)["labels"] == ["cells", "nuclei"]
+    _validate(dest, version)
+    if version == "0.5":
+        from ome_zarr_models.v05.labels import Labels
+        Labels.from_zarr(zarr.open_group(os.path.join(dest, "labels"), mode="r"))
+    with pytest.raises(FileExistsError):
+        write_multiscale(lab, dest, labels="cells", chunks=16)
+    with pytest.raises(TypeError, match="integer"):
+        write_multiscale(lab.astype(np.float32), dest, labels="f", chunks=16)
+    with pytest.raises(ValueError, match="does not match"):
+        write_multiscale(lab[:50], dest, labels="small", chunks=16)
+    with pytest.raises(ValueError, match="method"):
+        write_multiscale(lab, dest, labels="m", method="mean")
+    with pytest.raises(ValueError, match="not an OME-Zarr image"):
+        write_multiscale(lab, str(tmp_path / "none.zarr"), labels="cells")
+    with pytest.raises(ValueError, match="labels"):
+        write_multiscale(lab, dest, labels="a/b")
+
+
+def test_distributed_worker_killed_during_write(tmp_path):
+    """A worker killed mid-write: Dask reruns its tasks (each rewrites whole chunks), and
+    the file still validates and matches the streaming write."""
+    distributed = pytest.importorskip("distributed")
+    import signal
+    import threading
+    import time
+    x = _img((1536, 1536))
+    a, b = str(tmp_path / "a.zarr"), str(tmp_path / "b.zarr")
+    write_multiscale(x, a, chunks=64, name="n")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+            distributed.Client(cl) as client:
+        pids = list(client.run(os.getpid).values())
+        killed = []
+
+        def killer():
+            level0 = os.path.join(b + ".pyramidkit-partial", "0", "c")
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                if os.path.isdir(level0) and sum(len(f) for _, _, f in os.walk(level0)) >= 20:
+                    os.kill(pids[0], signal.SIGKILL)
+                    killed.append(True)
+                    return
+                time.sleep(0.005)
+        t = threading.Thread(target=killer)
+        t.start()
+        write_multiscale(x, b, chunks=64, name="n", scheduler=client)
+        t.join()
+    assert killed, "the write finished before a worker could be killed"
+    _validate(b, "0.5")
+    ga, gb = zarr.open_group(a, mode="r"), zarr.open_group(b, mode="r")
+    for k in ga.array_keys():
+        np.testing.assert_array_equal(ga[k][...], gb[k][...])

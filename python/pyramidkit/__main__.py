@@ -29,6 +29,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     b.add_argument("--scaling", action="store_true", help="also time pyr_down / gaussian_blur against image size "
                    "(1K to 8K side) and threads (1, 2, all)")
     b.add_argument("--scaling-png", default=None, help="chart of the scaling runs (needs matplotlib)")
+    b.add_argument("--multiscale", action="store_true", help="instead: time writing whole pyramids as OME-Zarr / "
+                   "OME-TIFF against a Zarr copy, ngff-zarr, ome-zarr-py and libvips (1 GiB inputs, made once "
+                   "under --workdir; --quick: 64 MiB)")
+    b.add_argument("--workdir", default=None, help="--multiscale: where inputs and outputs go (default "
+                   "./pyramidkit-bench-files)")
+    b.add_argument("--rows", nargs="*", default=None, help="--multiscale: rows to run (default all)")
     bl = sub.add_parser("bench-large", help="chunked pyramids on Dask and N-D downsampling against ngff-zarr, "
                         "dask-image and libvips on large images (pip install \"pyramidkit[bench-large]\")")
     bl.add_argument("--quick", action="store_true", help="4096^2 images and a 64x512x512 volume instead of "
@@ -86,6 +92,21 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be >= 1")
+    if args.multiscale:
+        from .bench import multiscale as _ms
+        bad_rows = [r for r in args.rows or [] if r not in _ms.ROWS]
+        if bad_rows:
+            parser.error(f"--rows: unknown {bad_rows}; accepted: {', '.join(_ms.ROWS)}")
+        res = _ms.run(quick=args.quick, threads=args.threads, rounds=min(args.rounds, 3), rows=args.rows,
+                      workdir=args.workdir)
+        print(_ms.format_table(res))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=1)
+            print(f"wrote {args.json}")
+        if args.png and _ms.plot(res, args.png):
+            print(f"wrote {args.png}")
+        return 0
     res = _bench.run(threads=args.threads, rounds=args.rounds, target_s=args.block, quick=args.quick, ops=args.ops)
     print(_bench.format_table(res))
     if args.scaling:

@@ -11,6 +11,7 @@ examples:
   pyramidkit multiscale scan.tif scan.ome.zarr --chunks 512 --shards 4096 --compressor zstd
   pyramidkit multiscale volume.zarr volume.ome.zarr --axes zyx --factor 1,2,2 --pixel-size 2,0.5,0.5
   pyramidkit multiscale labels.tif labels.ome.zarr --method mode
+  pyramidkit multiscale cells.tif slide.ome.zarr --labels cells      # an NGFF label of slide
   pyramidkit multiscale image.zarr image.ome.tif --method mean --compressor zlib
   pyramidkit multiscale big.zarr big.ome.zarr --scheduler tcp://scheduler:8786
 
@@ -48,6 +49,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    "number or a comma list; default from the source's metadata)")
     p.add_argument("--unit", default=None, help="unit of --pixel-size (default micrometer)")
     p.add_argument("--name", default=None, help="the image's name in the metadata (default DEST's file name)")
+    p.add_argument("--labels", default=None, metavar="NAME", help="SOURCE is a label image: write it as the NGFF "
+                   "label NAME into the existing OME-Zarr image DEST (method mode)")
     p.add_argument("--scheduler", default=None, help="run as Dask tasks: threads, processes, sync, or a "
                    "dask.distributed scheduler address (tcp://host:port); default: streaming on this machine")
     p.add_argument("--overwrite", action="store_true", help="replace DEST if it exists")
@@ -89,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
                                 chunks=_ints(args.chunks, "chunks"), shards=_ints(args.shards, "shards"),
                                 ome_version=args.ome_version, compressor=comp, overwrite=args.overwrite,
                                 scheduler=scheduler, progress=not args.quiet, format=args.format,
-                                pixel_size=_floats(args.pixel_size, "pixel-size"), unit=args.unit, name=args.name)
+                                pixel_size=_floats(args.pixel_size, "pixel-size"), unit=args.unit, name=args.name,
+                                labels=args.labels)
     except KeyboardInterrupt:
         print("error: interrupted; nothing was written at the destination", file=sys.stderr)
         return 130

@@ -11,45 +11,47 @@ from typing import Any, Callable, Iterable, Iterator
 _DONE = object()
 
 
-def prefetch(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
-    """items, produced by a background thread at most depth ahead of the consumer."""
-    q: "queue.Queue[Any]" = queue.Queue(maxsize=depth)
+def prefetch(items: Iterable[Any]) -> Iterator[Any]:
+    """items, each produced by a background thread while the consumer works on the one
+    before: at most one item is read ahead."""
+    q: "queue.Queue[Any]" = queue.Queue(maxsize=1)
+    taken = threading.Semaphore(1)   # the reader starts an item only when the last one is taken
     stop = threading.Event()
     err: list = []
 
     def run() -> None:
         try:
-            for it in items:
-                while not stop.is_set():
-                    try:
-                        q.put(it, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+            it = iter(items)
+            while True:
+                while not taken.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
                 if stop.is_set():
                     return
+                try:
+                    item = next(it)
+                except StopIteration:
+                    break
+                q.put(item)
         except BaseException as e:   # handed to the consumer
             err.append(e)
-        finally:
-            while not stop.is_set():
-                try:
-                    q.put(_DONE, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
+        q.put(_DONE)
 
     t = threading.Thread(target=run, name="pyramidkit-read", daemon=True)
     t.start()
     try:
         while True:
-            it = q.get()
-            if it is _DONE:
+            item = q.get()
+            if item is _DONE:
                 if err:
                     raise err[0]
                 return
-            yield it
+            taken.release()
+            yield item
+            del item
     finally:
         stop.set()
+        taken.release()
         t.join()
 
 
@@ -57,7 +59,7 @@ class AsyncWriter:
     """Calls write(*args) in `workers` background threads, at most depth calls pending. The
     calls must be independent (each writes its own chunks or shards)."""
 
-    def __init__(self, write: Callable[..., None], depth: int = 4, workers: int = 2):
+    def __init__(self, write: Callable[..., None], depth: int = 1, workers: int = 2):
         self._write = write
         self._q: "queue.Queue[Any]" = queue.Queue(maxsize=depth)
         self._err: list = []

@@ -27,9 +27,10 @@ from ..downsample import _block
 Emit = Callable[[int, int, np.ndarray], None]   # (level, start along the band axis, samples)
 
 
-def band_step(shape: Sequence[int], band_axis: int, itemsize: int, target_bytes: int = 8 << 20) -> int:
-    """Output samples per computed band along the band axis: about target_bytes of output
-    (few calls, and parts large enough that the level below rarely crosses a seam)."""
+def band_step(shape: Sequence[int], band_axis: int, itemsize: int, target_bytes: int = 2 << 20) -> int:
+    """Output samples per computed band along the band axis: about target_bytes of output,
+    few calls but below the result cache's threshold (pyramidkit._memory), which would keep
+    the buffers."""
     per = math.prod(n for a, n in enumerate(shape) if a != band_axis) * itemsize
     return max(1, min(shape[band_axis], target_bytes // max(1, per)))
 
@@ -107,9 +108,17 @@ class _Level:
                 res = _block(win, self.args._replace(array=win))
             res = res[(slice(None),) * a + (slice(crop, crop + o1 - o0),)]
             self.o = o1
-            if o1 < self.m:   # keep only what the next band reads
+            if o1 < self.m:   # keep only what the next band reads, copying a part's tail
                 keep = _window(self.rule, o1, min(o1 + self.step, self.m))[0]
-                self.parts = [(s, p) for s, p in self.parts if s + p.shape[a] > keep]
+                kept = []
+                for s, p in self.parts:
+                    n = p.shape[a]
+                    if s + n <= keep:
+                        continue
+                    if s < keep and n > 8 * (s + n - keep):   # a short tail: free the rest
+                        p, s = p[(slice(None),) * a + (slice(keep - s, None),)].copy(), keep
+                    kept.append((s, p))
+                self.parts = kept
             else:
                 self.parts = []
             self.emit(self.index, o0, res)

@@ -76,6 +76,7 @@ class Plan:
         self.band = self.spatial[0]
         self.outer_axes = [i for i in range(self.band) if self.axes[i] in "tc"]
         self.rgb = False
+        self.label = False   # an NGFF label image (write_multiscale(labels=...))
         if fmt == "tiff":   # a TIFF is written plane by plane (t, c, z), each plane's rows in order
             from .tiff_sink import is_rgb
             self.rgb = is_rgb(self)
@@ -160,7 +161,8 @@ def write_multiscale(source: Any, dest: Any, *, method: str = "gaussian", levels
                      factor: Any = 2, axes: Optional[str] = None, chunks: Any = None, shards: Any = None,
                      ome_version: str = "0.5", compressor: Any = "default", overwrite: bool = False,
                      scheduler: Any = None, progress: bool = False, format: Optional[str] = None,
-                     pixel_size: Any = None, unit: Optional[str] = None, name: Optional[str] = None) -> str:
+                     pixel_size: Any = None, unit: Optional[str] = None, name: Optional[str] = None,
+                     labels: Optional[str] = None) -> str:
     """Write ``pk.multiscale(source)`` as an OME-Zarr image or a pyramidal OME-TIFF.
 
     Parameters
@@ -200,6 +202,11 @@ def write_multiscale(source: Any, dest: Any, *, method: str = "gaussian", levels
         metadata, else 1 in unnamed units); `unit` names its unit (default "micrometer").
     name : str, optional
         The multiscales' name (default the destination's file name).
+    labels : str, optional
+        Write `source` as the NGFF label image of this name into the existing OME-Zarr
+        image `dest` (at ``dest/labels/<labels>``, listed in ``dest/labels``): integer
+        samples, the image's spatial shape, its NGFF version and (unless given) pixel size;
+        method "mode" unless another box method is asked for.
 
     Returns the destination path. The file appears only when it is complete: it is written
     under ``dest + ".pyramidkit-partial"`` and renamed at the end, metadata last, so an
@@ -212,22 +219,34 @@ def write_multiscale(source: Any, dest: Any, *, method: str = "gaussian", levels
     if str(ome_version) not in OME_VERSIONS:
         raise ValueError(f"ome_version: expected '0.5' (Zarr v3) or '0.4' (Zarr v2), got {ome_version!r}")
     ome_version = str(ome_version)
-    if os.path.lexists(dest) and not overwrite:
-        raise FileExistsError(f"dest: {dest!r} exists; pass overwrite=True (--overwrite) to replace it")
-    if isinstance(source, (str, os.PathLike)) and os.path.exists(dest) and \
-            os.path.realpath(os.fspath(source)) == os.path.realpath(dest):
+    image = None
+    if labels is not None:   # into an existing image: its version, its pixel size
+        image, ome_version = _label_parent(dest, labels, fmt)
+        target = os.path.join(dest, "labels", labels)
+        method = "mode" if method == "gaussian" else method
+    else:
+        target = dest
+    if os.path.lexists(target) and not overwrite:
+        raise FileExistsError(f"dest: {target!r} exists; pass overwrite=True (--overwrite) to replace it")
+    if isinstance(source, (str, os.PathLike)) and os.path.exists(target) and \
+            os.path.realpath(os.fspath(source)) == os.path.realpath(target):
         raise ValueError("dest: is the source; write to another path")
     src = open_source(source, axes)
     partial = None
     try:
+        if image is not None:
+            pixel_size, unit = _check_label(src, image, method, pixel_size, unit)
         plan = Plan(src, method, levels, factor, chunks, shards, ome_version, fmt, pixel_size, unit,
-                    name if name is not None else os.path.basename(dest.rstrip("/")))
+                    name if name is not None else os.path.basename(target.rstrip("/")))
+        plan.label = image is not None
         if fmt == "zarr":
             from .zarr_sink import zarr_compressors
             zarr_compressors(compressor, OME_VERSIONS[ome_version])   # checked before anything is written
         if scheduler is not None:
             _scheduler_kwargs(scheduler)
-        partial = dest.rstrip("/") + PARTIAL
+        partial = target.rstrip("/") + PARTIAL
+        if image is not None:
+            os.makedirs(os.path.dirname(partial), exist_ok=True)
         _remove(partial)
         if fmt == "zarr":
             if scheduler is None:
@@ -243,10 +262,65 @@ def write_multiscale(source: Any, dest: Any, *, method: str = "gaussian", levels
             _remove(partial)
         raise
     src.close()
-    if os.path.lexists(dest):
-        _remove(dest)
-    os.replace(partial, dest)
-    return dest
+    if os.path.lexists(target):
+        _remove(target)
+    os.replace(partial, target)
+    if image is not None:
+        _list_label(dest, labels, ome_version)
+    return target
+
+
+def _label_parent(dest: str, labels: Any, fmt: str):
+    """The OME-Zarr image a label image goes into: (its multiscales, its NGFF version)."""
+    if not isinstance(labels, str) or not labels or "/" in labels or labels.startswith("."):
+        raise ValueError(f"labels: expected a name (no '/'), got {labels!r}")
+    if fmt != "zarr":
+        raise ValueError("labels: NGFF label images live inside an OME-Zarr image; dest must be one")
+    import zarr
+    try:
+        g = zarr.open_group(dest, mode="r")
+    except Exception:
+        raise ValueError(f"dest: {dest!r} is not an OME-Zarr image to add labels to (write the image first)") from None
+    attrs = dict(g.attrs)
+    ms = ngff.read_multiscales(attrs)
+    if ms is None:
+        raise ValueError(f"dest: {dest!r} has no multiscales metadata (not an OME-Zarr image)")
+    version = "0.5" if "ome" in attrs else "0.4"
+    return (g, ms), version
+
+
+def _check_label(src: Source, image, method: str, pixel_size: Any, unit: Optional[str]):
+    g, ms = image
+    if src.dtype.kind not in "iub":
+        raise TypeError(f"source: a label image has integer samples, got {src.dtype}")
+    if method not in ("mode", "nearest", "min", "max"):
+        raise ValueError(f"method: label images take 'mode' (default), 'nearest', 'min' or 'max', got {method!r}")
+    names = [a["name"] if isinstance(a, dict) else a for a in ms["axes"]]
+    shape0 = g[ms["datasets"][0]["path"]].shape
+    for c, n in zip(src.axes, src.shape):
+        if c in "zyx" and (c not in names or shape0[names.index(c)] != n):
+            raise ValueError(f"source: the label image's {c} size {n} does not match the image's "
+                             f"({shape0[names.index(c)] if c in names else 'no such axis'})")
+    if pixel_size is None and not src.pixel:
+        scale, _ = ngff.dataset_transform(ms, 0)
+        sizes = [scale[names.index(c)] for c in src.axes if c in "zyx"]
+        units = {a["name"]: a.get("unit") for a in ms["axes"] if isinstance(a, dict)}
+        pixel_size = tuple(sizes)
+        unit = unit or next((units[c] for c in src.axes if c in "zyx" and units.get(c)), None)
+    return pixel_size, unit
+
+
+def _list_label(dest: str, name: str, version: str) -> None:
+    """Add name to dest/labels' list (written after the label image is complete)."""
+    import zarr
+    g = zarr.open_group(os.path.join(dest, "labels"), mode="a", zarr_format=OME_VERSIONS[version])
+    attrs = dict(g.attrs)
+    body = attrs.get("ome", {}) if version == "0.5" else attrs
+    names = [n for n in body.get("labels", []) if n != name] + [name]
+    if version == "0.5":
+        g.attrs.update({"ome": {"version": "0.5", "labels": names}})
+    else:
+        g.attrs.update({"labels": names})
 
 
 # ---------------------------------------------------------------------------------------
@@ -347,6 +421,7 @@ def stream_bands(plan: Plan, put, ext: "_Extremes"):
                 shape0[i] = 1
             st = streams[outer] = Stream(plan.args, plan.steps, tuple(shape0), plan.band, emit)
         st.feed(band)
+        del band   # not alive while the next one is read
         yield
 
 
@@ -370,7 +445,13 @@ def _attrs(plan: Plan, version: str, ext: _Extremes) -> Dict[str, Any]:
         hi = [v if math.isfinite(v) else 0.0 for v in ext.hi]
         omero = ngff.omero_block(version, plan.src.dtype, plan.shapes[0][plan.axes.index("c")],
                                  plan.src.channel_names, lo, hi)
-    return ngff.image_attrs(version, ms, omero)
+    extra = None
+    if getattr(plan, "label", False):
+        extra = {"image-label": {"source": {"image": "../../"}}}
+        if version == "0.4":
+            extra["image-label"]["version"] = "0.4"
+        omero = None
+    return ngff.image_attrs(version, ms, omero, extra)
 
 
 def _stream_zarr(plan: Plan, path: str, version: str, compressor: Any, progress: bool) -> None:

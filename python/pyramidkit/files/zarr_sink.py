@@ -3,7 +3,7 @@ when asked). The arrays are created first, filled a whole chunk (or shard) row a
 and the multiscales metadata goes in last."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -69,35 +69,42 @@ class ZarrSink:
 
 class BlockWriter:
     """Collects a level's bands (output axis order) and writes them a whole write block along
-    the band axis at a time, so every chunk or shard is written once, by one writer."""
+    the band axis at a time, so every chunk or shard is written once, by one writer. A band
+    that is a whole block goes out as it is; others are copied into the block's buffer."""
 
     def __init__(self, write, level: int, shape: Tuple[int, ...], band_axis: int, block: int):
         self._write, self.level, self.shape, self.a, self.block = write, level, shape, band_axis, block
-        self.pending: List[np.ndarray] = []
-        self.start = 0    # band-axis start of pending[0]
-        self.count = 0    # samples pending
+        self.buf: Optional[np.ndarray] = None
+        self.start = 0    # band-axis start of the block being filled
+        self.count = 0    # samples in it
         self.outer: Tuple[slice, ...] = ()
 
     def put(self, outer: Tuple[Any, ...], start: int, data: np.ndarray) -> None:
-        if self.count == 0:
-            self.start, self.outer = start, outer
-        self.pending.append(data)
-        self.count += data.shape[self.a]
-        n = self.shape[self.a]
-        while self.count and (self.count >= self._next_boundary() - self.start or self.start + self.count == n):
-            self._flush(min(self._next_boundary(), self.start + self.count))
+        a, n = self.a, self.shape[self.a]
+        pos, m = 0, data.shape[a]
+        while pos < m:
+            if self.count == 0:
+                self.start, self.outer = start + pos, outer
+            end = min(n, (self.start // self.block + 1) * self.block)   # this block's end
+            take = min(m - pos, end - self.start - self.count)
+            piece = data[(slice(None),) * a + (slice(pos, pos + take),)]
+            if self.count == 0 and take == end - self.start:
+                self._flush(piece, end)          # a whole block: no copy
+            else:
+                if self.buf is None or self.buf.shape[a] != end - self.start or self.buf.shape[:a] != data.shape[:a]:
+                    shape = list(data.shape)
+                    shape[a] = end - self.start
+                    self.buf = np.empty(shape, data.dtype)
+                self.buf[(slice(None),) * a + (slice(self.count, self.count + take),)] = piece
+                self.count += take
+                if self.start + self.count == end:
+                    buf, self.buf = self.buf, None   # the writer owns it now
+                    self._flush(buf, end)
+            pos += take
 
-    def _next_boundary(self) -> int:
-        return min(self.shape[self.a], (self.start // self.block + 1) * self.block)
-
-    def _flush(self, end: int) -> None:
-        a = self.a
-        data = self.pending[0] if len(self.pending) == 1 else np.concatenate(self.pending, axis=a)
-        take = end - self.start
+    def _flush(self, data: np.ndarray, end: int) -> None:
         region = list(self.outer)
-        region[a] = slice(self.start, end)
-        self._write(self.level, tuple(region), data[(slice(None),) * a + (slice(0, take),)])
-        rest = data[(slice(None),) * a + (slice(take, None),)]
-        self.pending = [rest] if rest.shape[a] else []
-        self.count -= take
+        region[self.a] = slice(self.start, end)
+        self._write(self.level, tuple(region), data)
+        self.count = 0
         self.start = end
