@@ -542,3 +542,14 @@ def test_distributed_worker_killed_during_write(tmp_path):
     ga, gb = zarr.open_group(a, mode="r"), zarr.open_group(b, mode="r")
     for k in ga.array_keys():
         np.testing.assert_array_equal(ga[k][...], gb[k][...])
+
+
+def test_stack_of_planes(tmp_path):
+    """z kept (factor 1) with z chunks of 1 in source and file: streamed plane by plane."""
+    x = _img((6, 70, 50), np.uint16)
+    src = zarr.create_array(str(tmp_path / "s.zarr"), shape=x.shape, chunks=(1, 32, 32), dtype=x.dtype)
+    src[...] = x
+    dest = str(tmp_path / "st.zarr")
+    write_multiscale(src, dest, axes="zyx", factor=(1, 2, 2), chunks=(1, 16, 16))
+    g = _check_levels(dest, x, "zyx", factor=(1, 2, 2))
+    assert g["0"].chunks == (1, 16, 16) and len(list(g.array_keys())) == 4   # 70 -> 35 -> 18 -> 9

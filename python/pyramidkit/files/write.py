@@ -47,9 +47,10 @@ class Plan:
         self.chunks_sp = _per_spatial(chunks, len(self.spatial), "chunks",
                                       DEFAULT_CHUNK_3D if "z" in self.axes else DEFAULT_CHUNK_2D)
         steps = multiscale_factors(src.shape, self.args.factors, levels, 1)
-        if levels is None:   # down to the level that fits in one chunk
+        if levels is None:   # down to the level that fits in one chunk (along the axes that shrink)
             shape, keep = src.shape, 0
-            while keep < len(steps) and any(shape[i] > c for i, c in zip(self.spatial, self.chunks_sp)):
+            shrink = [(i, c) for i, c in zip(self.spatial, self.chunks_sp) if self.args.factors[i] > 1]
+            while keep < len(steps) and any(shape[i] > c for i, c in shrink):
                 shape = downsample_shape(shape, steps[keep])
                 keep += 1
             steps = steps[:keep]
@@ -72,9 +73,14 @@ class Plan:
             for c, s, ch in zip(self.out_axes, self.shards, self.out_chunks):
                 if s % ch:
                     raise ValueError(f"shards: {s} along {c!r} is not a multiple of the chunk size {ch}")
-        # the band axis: the first spatial axis of the source; carried axes before it are looped over
+        # the band axis: the first spatial axis of the source; carried axes before it are looped
+        # over, and so is a first axis that never shrinks when source and file both have it in
+        # planes (a stack of 2-D images: bands of rows, not of whole planes)
         self.band = self.spatial[0]
-        self.outer_axes = [i for i in range(self.band) if self.axes[i] in "tc"]
+        if (len(self.spatial) > 1 and src.chunks[self.band] == 1 and self.chunks_sp[0] == 1
+                and all(fs[self.band] == 1 for fs in steps)):
+            self.band = self.spatial[1]
+        self.outer_axes = list(range(self.band))   # carried axes, and a skipped first spatial axis
         self.rgb = False
         self.label = False   # an NGFF label image (write_multiscale(labels=...))
         if fmt == "tiff":   # a TIFF is written plane by plane (t, c, z), each plane's rows in order
