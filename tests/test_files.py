@@ -553,3 +553,21 @@ def test_stack_of_planes(tmp_path):
     write_multiscale(src, dest, axes="zyx", factor=(1, 2, 2), chunks=(1, 16, 16))
     g = _check_levels(dest, x, "zyx", factor=(1, 2, 2))
     assert g["0"].chunks == (1, 16, 16) and len(list(g.array_keys())) == 4   # 70 -> 35 -> 18 -> 9
+
+
+def test_picture_of_written_levels(tmp_path):
+    from pyramidkit import mosaic
+    img = mosaic.test_image(128)
+    dest = str(tmp_path / "t.ome.zarr")
+    write_multiscale(img, dest, chunks=32)
+    pic = mosaic.file_mosaic(dest)
+    assert pic.shape == (128, 192, 3)   # 128 on the left, 64, 32 stacked on the right
+    np.testing.assert_array_equal(pic[:128, :128], img)
+    np.testing.assert_array_equal(pic[:64, 128:], pk.multiscale(img, 2)[1])
+    png = str(tmp_path / "l.png")
+    r = subprocess.run([sys.executable, "-m", "pyramidkit", "pyramid", "--from-file", dest, "-o", png],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and os.path.getsize(png) > 0
+    r = subprocess.run([sys.executable, "-m", "pyramidkit", "pyramid", "--from-file", str(tmp_path / "no.zarr")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "does not exist" in r.stderr

@@ -48,6 +48,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                    "one needs Pillow, OpenCV or imageio")
     m.add_argument("-o", "--output", default="pyramid.png", help="PNG to write (default pyramid.png)")
     m.add_argument("--levels", type=int, default=None, help="pyramid levels (default: down to 8 pixels, at most 8)")
+    m.add_argument("--from-file", default=None, metavar="PATH", help="instead: the levels of a written OME-Zarr or "
+                   "pyramidal TIFF (those at most 1024 pixels on a side)")
     sub.add_parser("config", help="print SIMD levels, OpenMP and threads")
     args = parser.parse_args(argv)
 
@@ -63,6 +65,15 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         if args.levels is not None and args.levels < 1:
             parser.error("--levels must be >= 1")
+        if args.from_file is not None:
+            try:
+                picture = mosaic.file_mosaic(args.from_file)
+            except (ValueError, OSError, ImportError) as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
+            mosaic.write_png(args.output, picture)
+            print(f"wrote {args.output} ({picture.shape[1]}x{picture.shape[0]}) from {args.from_file}")
+            return 0
         try:
             img = mosaic.test_image() if args.image is None else mosaic.read_image(args.image)
         except (RuntimeError, ValueError, OSError) as e:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .pyramid import gaussian_pyramid, laplacian_pyramid
 
-__all__ = ["test_image", "pyramid_mosaic", "read_image", "write_png"]
+__all__ = ["test_image", "pyramid_mosaic", "file_mosaic", "read_image", "write_png"]
 
 
 def test_image(size: int = 512) -> np.ndarray:
@@ -84,6 +84,37 @@ def pyramid_mosaic(img: np.ndarray, levels: Optional[int] = None, min_size: int 
     pad = [(0, 0), (0, width - top.shape[1])] + [(0, 0)] * (top.ndim - 2)
     pad_b = [(0, 0), (0, width - bottom.shape[1])] + [(0, 0)] * (bottom.ndim - 2)
     return np.concatenate([np.pad(top, pad, constant_values=255), np.pad(bottom, pad_b, constant_values=255)])
+
+
+def file_mosaic(path: str, max_side: int = 1024) -> np.ndarray:
+    """The mosaic picture (uint8) of a written OME-Zarr or pyramidal TIFF's levels: every
+    level whose sides are at most max_side (the large ones of a slide are skipped), the
+    largest on the left; the middle plane of t and z; three channels as RGB, else the first.
+    """
+    from .files import open_multiscale
+    ms = open_multiscale(path)
+    pictures = []
+    for lv in ms.levels:
+        a = lv.data
+        index = []
+        for c, n in zip(ms.axes, a.shape):
+            index.append(slice(None) if c in "yxc" else n // 2)
+        a = a[tuple(index)]
+        axes = [c for c in ms.axes if c in "yxc"]
+        if "c" in axes:
+            ic = axes.index("c")
+            a = a.transpose([axes.index("y"), axes.index("x"), ic])
+            a = a[..., :3] if a.shape[-1] >= 3 else a[..., 0]
+        if max(a.shape[:2]) > max_side:
+            continue
+        a = np.asarray(a)
+        if a.dtype != np.uint8:   # stretch to the level's range
+            lo, hi = float(a.min()), float(a.max())
+            a = np.round((a.astype(np.float64) - lo) * (255.0 / max(hi - lo, 1e-12))).astype(np.uint8)
+        pictures.append(a)
+    if not pictures:
+        raise ValueError(f"{path}: no level is at most {max_side} pixels on a side")
+    return _arrange(pictures, 255)
 
 
 def write_png(path: str, img: np.ndarray) -> None:

@@ -73,11 +73,12 @@ def write_tiff(plan: Any, path: str, compressor: Any, progress: bool) -> None:
     levels_dir = path + ".levels"
     os.makedirs(levels_dir, exist_ok=True)
     bar = _progress_bar(nbytes, progress)
+    temps: List[_RawLevel] = []
     try:
-        temps = [np.lib.format.open_memmap(os.path.join(levels_dir, f"{k}.npy"), mode="w+", dtype=plan.src.dtype,
-                                           shape=shapes[k]) for k in range(1, plan.nlevels)]
         out_outer = [perm.index(i) for i in plan.outer_axes]
         ya = perm.index(plan.band)
+        temps += [_RawLevel(os.path.join(levels_dir, f"{k}.raw"), shapes[k], plan.src.dtype, ya)
+                  for k in range(1, plan.nlevels)]
         height = plan.shapes[0][plan.band]
         pending: List[Any] = []   # level 0's bands (start, samples in file order), not yet in tiles
 
@@ -86,11 +87,10 @@ def write_tiff(plan: Any, path: str, compressor: Any, progress: bool) -> None:
             if level == 0:
                 pending.append((start, d))
                 return
-            region = [slice(None)] * d.ndim
-            for i, j in zip(out_outer, outer):
-                region[i] = slice(j, j + 1)
-            region[ya] = slice(start, start + d.shape[ya])
-            temps[level - 1][tuple(region)] = d
+            plane = 0
+            for i, j in zip(out_outer, outer):   # the page: outer indices in file order
+                plane = plane * shapes[level][i] + j
+            temps[level - 1].write(plane, start, d)
 
         ext = _Extremes(plan)
 
@@ -124,15 +124,53 @@ def write_tiff(plan: Any, path: str, compressor: Any, progress: bool) -> None:
             tif.write(tiles(), shape=shapes[0], dtype=plan.src.dtype, subifds=plan.nlevels - 1,
                       metadata=_ome_metadata(plan, rgb), **opts)
             for t in temps:
-                t.flush()
-                tif.write(t, subfiletype=1, metadata=None, maxworkers=2, **opts)
+                tif.write(t.tiles(th, tw), shape=t.shape, dtype=t.dtype, subfiletype=1, metadata=None, **opts)
                 if bar is not None:
                     bar.update(t.nbytes)
-        del temps
+
     finally:
+        for t in temps:
+            t.close()
         if bar is not None:
             bar.close()
         shutil.rmtree(levels_dir, ignore_errors=True)
+
+
+class _RawLevel:
+    """A lower level waiting for its turn: a raw C-order file written band by band and read
+    back a tile row at a time (plain reads and writes, so its pages never count as this
+    process' memory, as a memory map's would)."""
+
+    def __init__(self, path: str, shape, dtype: np.dtype, band_axis: int):
+        self.shape, self.dtype, self.a = tuple(shape), np.dtype(dtype), band_axis
+        self.row = math.prod(shape[band_axis + 1:]) * self.dtype.itemsize   # bytes per band-axis sample
+        self.plane = self.row * shape[band_axis]
+        self.nbytes = math.prod(shape) * self.dtype.itemsize
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+
+    def write(self, plane: int, start: int, data: np.ndarray) -> None:
+        buf = np.ascontiguousarray(data).data.cast("B")
+        off, done = plane * self.plane + start * self.row, 0
+        while done < len(buf):
+            done += os.pwrite(self.fd, buf[done:], off + done)
+
+    def tiles(self, th: int, tw: int):
+        """The level's tiles in file order, page by page."""
+        h = self.shape[self.a]
+        planes = math.prod(self.shape[:self.a])
+        inner = self.shape[self.a + 1:]
+        for p in range(planes):
+            for y0 in range(0, h, th):
+                n = min(th, h - y0)
+                raw = os.pread(self.fd, n * self.row, p * self.plane + y0 * self.row)
+                rows = np.frombuffer(raw, self.dtype).reshape((n,) + inner)
+                for x0 in range(0, inner[0], tw):
+                    yield rows[:, x0:x0 + tw]
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def _file_perm(plan: Any, rgb: bool) -> List[int]:
