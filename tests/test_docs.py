@@ -14,13 +14,15 @@ import pyramidkit.dog
 import pyramidkit.pyramid
 
 import pyramidkit.resample
+import pyramidkit.files.read
+import pyramidkit.files.write
 
 DOWNSAMPLE = importlib.import_module("pyramidkit.downsample")   # pyramidkit.downsample is the function
 
 
 @pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.blur, pyramidkit.dog, DOWNSAMPLE,
                                     pyramidkit.resample, pyramidkit.conv_transpose, pyramidkit.pool, pyramidkit.mosaic,
-                                    pyramidkit._config],
+                                    pyramidkit._config, pyramidkit.files.write, pyramidkit.files.read],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

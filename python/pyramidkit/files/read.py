@@ -41,8 +41,14 @@ def open_multiscale(path: Any) -> Multiscale:
     also gives its path, scale and translation (the multiscales-wide transformations
     applied), ``ms.axes`` the axis letters. Nothing is read until a level is computed.
 
-    >>> ms = pk.open_multiscale("image.ome.zarr")        # doctest: +SKIP
-    >>> ms.axes, ms[2].shape, ms.levels[2].scale          # doctest: +SKIP
+    >>> import os, tempfile, numpy as np, pyramidkit as pk
+    >>> path = pk.write_multiscale(np.zeros((64, 100, 80), np.uint16), os.path.join(tempfile.mkdtemp(), "v.zarr"),
+    ...                            axes="zyx", method="mean", chunks=32, pixel_size=(2.0, 0.5, 0.5))
+    >>> ms = pk.open_multiscale(path)
+    >>> ms.axes, ms.units["x"], ms[2].shape
+    ('zyx', 'micrometer', (16, 25, 20))
+    >>> ms.levels[1].scale, ms.levels[1].translation
+    ([4.0, 1.0, 1.0], [1.0, 0.25, 0.25])
     """
     import dask.array as da
     if not isinstance(path, (str, os.PathLike)):

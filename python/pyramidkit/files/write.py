@@ -8,13 +8,13 @@ import math
 import numbers
 import os
 import shutil
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from .._args import OME_AXES, downsample_args, downsample_shape, multiscale_factors
 from . import ngff
-from .sources import Source, SourceError, open_source
+from .sources import Source, open_source
 from .pipeline import AsyncWriter, prefetch
 from .stream import Stream
 
@@ -217,6 +217,18 @@ def write_multiscale(source: Any, dest: Any, *, method: str = "gaussian", levels
     Returns the destination path. The file appears only when it is complete: it is written
     under ``dest + ".pyramidkit-partial"`` and renamed at the end, metadata last, so an
     interrupted write never leaves a file at `dest` that looks valid.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, pyramidkit as pk
+    >>> d = tempfile.mkdtemp()
+    >>> rgb = np.zeros((3000, 2000, 3), np.uint8)                     # HWC
+    >>> path = pk.write_multiscale(rgb, os.path.join(d, "rgb.ome.zarr"), chunks=512)
+    >>> ms = pk.open_multiscale(path)
+    >>> ms.axes, [ms[k].shape for k in range(len(ms))]                # OME order: c, y, x
+    ('cyx', [(3, 3000, 2000), (3, 1500, 1000), (3, 750, 500), (3, 375, 250)])
+    >>> ms.levels[2].scale
+    [1.0, 4.0, 4.0]
     """
     if not isinstance(dest, (str, os.PathLike)):
         raise TypeError(f"dest: expected a path, got {type(dest).__name__}")
