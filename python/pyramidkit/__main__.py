@@ -35,6 +35,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     b.add_argument("--workdir", default=None, help="--multiscale: where inputs and outputs go (default "
                    "./pyramidkit-bench-files)")
     b.add_argument("--rows", nargs="*", default=None, help="--multiscale: rows to run (default all)")
+    b.add_argument("--large", action="store_true", help="--multiscale: also write a 32 GiB image (larger than "
+                   "this machine's memory; ~40 GB of disk under --workdir, minutes; not in CI)")
     bl = sub.add_parser("bench-large", help="chunked pyramids on Dask and N-D downsampling against ngff-zarr, "
                         "dask-image and libvips on large images (pip install \"pyramidkit[bench-large]\")")
     bl.add_argument("--quick", action="store_true", help="4096^2 images and a 64x512x512 volume instead of "
@@ -105,10 +107,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--threads must be >= 1")
     if args.multiscale:
         from .bench import multiscale as _ms
-        bad_rows = [r for r in args.rows or [] if r not in _ms.ROWS]
+        known = {**_ms.ROWS, **_ms.LARGE_ROWS}
+        bad_rows = [r for r in args.rows or [] if r not in known]
         if bad_rows:
-            parser.error(f"--rows: unknown {bad_rows}; accepted: {', '.join(_ms.ROWS)}")
-        res = _ms.run(quick=args.quick, threads=args.threads, rounds=min(args.rounds, 3), rows=args.rows,
+            parser.error(f"--rows: unknown {bad_rows}; accepted: {', '.join(known)}")
+        rows = args.rows or list(_ms.ROWS) + (list(_ms.LARGE_ROWS) if args.large else [])
+        res = _ms.run(quick=args.quick, threads=args.threads, rounds=min(args.rounds, 3), rows=rows,
                       workdir=args.workdir)
         print(_ms.format_table(res))
         if args.json:

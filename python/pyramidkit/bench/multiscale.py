@@ -39,6 +39,11 @@ ROWS: Dict[str, tuple] = {
     "memory_4x": ("peak RSS, zstd OME-Zarr: {w} x {w4} (4x as tall) against {w}^2", "ours on the 1x image",
                   "ratio <= 1 (memory independent of height)"),
 }
+# --large only (not in CI): an image larger than this machine's memory
+LARGE_ROWS: Dict[str, tuple] = {
+    "larger_than_memory": ("write_multiscale gaussian, zstd OME-Zarr, 32768 x 1048576 uint8 (32 GiB)", "-",
+                           "runs to the end, peak RSS < 2 GiB"),
+}
 
 
 def sizes(quick: bool) -> Dict[str, int]:
@@ -51,7 +56,8 @@ def _work(workdir: str, name: str) -> str:
 
 
 def make_input(path: str, shape, zstd: bool) -> None:
-    """A smooth image with noise (compresses like a real scan, not like zeros or noise)."""
+    """A smooth image with noise (compresses like a real scan, not like zeros or noise); the
+    noise of each band a shifted copy of the first's, so that 32 GiB take minutes to make."""
     import zarr
     if os.path.exists(path):
         return
@@ -62,13 +68,15 @@ def make_input(path: str, shape, zstd: bool) -> None:
     rng = np.random.default_rng(0)
     w = shape[1]
     xs = np.arange(w, dtype=np.float32)
-    for r in range(0, shape[0], CHUNK):
-        ys = np.arange(r, min(shape[0], r + CHUNK), dtype=np.float32)[:, None]
-        band = 128 + 60 * np.sin(xs / 97.0) * np.cos(ys / 131.0) + rng.normal(0, 12, (len(ys), w))
-        band = np.clip(band, 0, 255).astype(np.uint8)
+    ys = np.arange(CHUNK, dtype=np.float32)[:, None]
+    smooth = 128 + 60 * np.sin(xs / 97.0) * np.cos(ys / 131.0)
+    noise = rng.normal(0, 12, (CHUNK, w)).astype(np.float32)
+    for k, r in enumerate(range(0, shape[0], CHUNK)):   # one band computed, the others shifted copies
+        n = min(CHUNK, shape[0] - r)
+        band = np.clip(smooth[:n] + np.roll(noise[:n], 37 * k, axis=1), 0, 255).astype(np.uint8)
         if len(shape) == 3:
             band = np.stack([band, 255 - band, band // 2], axis=-1)
-        a[r:r + len(ys)] = band
+        a[r:r + n] = band
     os.replace(path + ".tmp", path)
 
 
@@ -175,7 +183,7 @@ def _run(kind: str, src: str, dest: str, threads: int) -> Dict:
 def _missing(kind: str) -> Optional[str]:
     import importlib.util
     need = {"ngff_zarr": ["ngff_zarr", "itkwasm_downsample"], "ome_zarr_py": ["ome_zarr"],
-            "libvips": ["pyvips"]}.get(kind, [])
+            "libvips": ["pyvips"]}.get(kind, [])   # "none" and None: ours alone
     for m in ["zarr"] + need:
         if importlib.util.find_spec(m) is None:
             return m
@@ -198,9 +206,11 @@ def run(quick: bool = False, threads: Optional[int] = None, rounds: int = 3, row
             "copy_rgb": ("rgb", "ours", "copy"), "ngff_zarr": ("zstd", "ours", "ngff_zarr"),
             "ome_zarr_py": ("zstd", "ours", "ome_zarr_py"), "tiff_mean": ("raw", "ours_tiff", "libvips"),
             "memory_4x": ("tall", "ours", None)}
+    inputs["large"] = (_work(workdir, "gray32768x1048576_zstd.zarr"), (1 << 20, 32768), True)
+    plan["larger_than_memory"] = ("large", "ours", "none")
     out = []
     for row in rows or list(ROWS):
-        desc, peer, target = ROWS[row]
+        desc, peer, target = {**ROWS, **LARGE_ROWS}[row]
         inp, ours, theirs = plan[row]
         r = dict(row=row, workload=desc.format(**s), peer=peer, target=target, threads=threads)
         missing = _missing(theirs or "")
@@ -217,6 +227,16 @@ def run(quick: bool = False, threads: Optional[int] = None, rounds: int = 3, row
             path = path[:-5] + ".tif"
         ext = ".ome.tif" if ours == "ours_tiff" else ".ome.zarr"
         d_ours, d_peer = _work(workdir, "ours" + ext), _work(workdir, "peer" + (".tif" if theirs == "libvips" else ".zarr"))
+        if theirs == "none":   # ours alone: time and peak RSS
+            a = _run(ours, path, d_ours, threads)
+            if "error" in a:
+                r["error"] = a["error"]
+            else:
+                r.update(ours_s=a["seconds"], peer_s=float("nan"), ours_peak_mib=a["peak_rss"] / 2**20,
+                         peer_peak_mib=float("nan"), ratio=a["peak_rss"] / 2**30, image_mib=shape[0] * shape[1] / 2**20)
+            out.append(r)
+            _cleanup(d_ours)
+            continue
         if theirs is None:   # memory: the tall image against the square one
             path1, _, _ = inputs["zstd"]
             make_input(path1, (s["w"], s["w"]), True)
@@ -275,7 +295,9 @@ def format_table(res: Dict) -> str:
         if "ours_s" not in r:
             lines.append(f"{r['row']:12s} {r['peer'][:70]:32s} {r.get('error', '')}")
             continue
-        if "ratio" in r:
+        if r["row"] in LARGE_ROWS:
+            sp = f"RSS {r['ratio']:.2f} GiB"
+        elif "ratio" in r:
             sp = f"RSS {r['ratio']:.2f}x"
         else:
             sp = f"{r['speedup']:.2f}x ({r['speedup_min']:.2f}-{r['speedup_max']:.2f})"
