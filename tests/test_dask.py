@@ -200,6 +200,19 @@ def test_import_does_not_import_dask():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_is_dask_while_dask_is_being_imported(monkeypatch):
+    """A distributed worker runs NumPy calls in one thread while another imports dask: the
+    half-initialised module has no Array yet, and the NumPy call must go on (it once raised
+    AttributeError in a task)."""
+    import types
+    from pyramidkit import _dask
+    monkeypatch.setitem(sys.modules, "dask.array.core", types.ModuleType("dask.array.core"))
+    assert not _dask.is_dask(np.zeros(3))
+    np.testing.assert_array_equal(pk.pyr_down(np.full((8, 8), 7, np.uint8)), np.full((4, 4), 7, np.uint8))
+    monkeypatch.undo()
+    assert _dask.is_dask(da.zeros(3, chunks=1)) and not _dask.is_dask(np.zeros(3))
+
+
 def test_bad_input():
     x = da.from_array(np.zeros((8, 8), np.uint8), chunks=4)
     with pytest.raises(TypeError, match="out"):

@@ -35,9 +35,12 @@ from ._memory import new_array
 
 
 def is_dask(x: Any) -> bool:
-    """Whether x is a dask.array.Array (never imports dask)."""
-    m = sys.modules.get("dask.array")
-    return m is not None and isinstance(x, m.Array)
+    """Whether x is a dask.array.Array (never imports dask). The class is looked up where it
+    is defined, and may be missing while another thread is still importing dask (a
+    distributed worker deserialising a task): then no instance of it exists yet."""
+    m = sys.modules.get("dask.array.core")
+    cls = getattr(m, "Array", None) if m is not None else None
+    return cls is not None and isinstance(x, cls)
 
 
 def any_dask(xs: Sequence[Any]) -> bool:
