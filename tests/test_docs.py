@@ -99,4 +99,7 @@ def test_bench_multiscale_quick_row(tmp_path):
     assert copy["speedup"] > 0 and copy["ours_peak_mib"] > 0 and copy["peer_peak_mib"] > 0
     assert copy["image_mib"] == 64
     assert "copy_raw" in multiscale.format_table(res)
+    big = dict(row="larger_than_memory", peer="-", target="t", ours_s=371.4, peer_s=None, ours_peak_mib=383.0,
+               peer_peak_mib=None, ratio=0.37)
+    assert "0.37 GiB" in multiscale.format_table(dict(res, results=[big]))
     assert not any(p.name.startswith(("ours", "peer")) for p in tmp_path.iterdir())   # outputs cleaned up

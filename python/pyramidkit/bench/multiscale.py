@@ -232,8 +232,8 @@ def run(quick: bool = False, threads: Optional[int] = None, rounds: int = 3, row
             if "error" in a:
                 r["error"] = a["error"]
             else:
-                r.update(ours_s=a["seconds"], peer_s=float("nan"), ours_peak_mib=a["peak_rss"] / 2**20,
-                         peer_peak_mib=float("nan"), ratio=a["peak_rss"] / 2**30, image_mib=shape[0] * shape[1] / 2**20)
+                r.update(ours_s=a["seconds"], peer_s=None, ours_peak_mib=a["peak_rss"] / 2**20,
+                         peer_peak_mib=None, ratio=a["peak_rss"] / 2**30, image_mib=shape[0] * shape[1] / 2**20)
             out.append(r)
             _cleanup(d_ours)
             continue
@@ -301,8 +301,9 @@ def format_table(res: Dict) -> str:
             sp = f"RSS {r['ratio']:.2f}x"
         else:
             sp = f"{r['speedup']:.2f}x ({r['speedup_min']:.2f}-{r['speedup_max']:.2f})"
-        lines.append(f"{r['row']:12s} {r['peer'][:32]:32s} {r['ours_s']:8.2f} {r['peer_s']:8.2f} {sp:>20s} "
-                     f"{r['ours_peak_mib']:9.0f} {r['peer_peak_mib']:9.0f}  {r['target']}")
+        num = (lambda v, w, p: f"{v:{w}.{p}f}" if v is not None else f"{'-':>{w}s}")
+        lines.append(f"{r['row']:12s} {r['peer'][:32]:32s} {num(r['ours_s'], 8, 2)} {num(r['peer_s'], 8, 2)} "
+                     f"{sp:>20s} {num(r['ours_peak_mib'], 9, 0)} {num(r['peer_peak_mib'], 9, 0)}  {r['target']}")
     return "\n".join(lines)
 
 
