@@ -169,6 +169,32 @@ def _family(name: str):
 OPS = [op for fam in FAMILIES for op in _family(fam).OPS]
 
 
+def proc_memory() -> "tuple[int, int]":
+    """This process' (RSS, peak RSS) in bytes, from /proc (VmHWM: unlike getrusage's
+    ru_maxrss, not inherited from the parent across fork and exec; (0, 0) elsewhere)."""
+    rss = hwm = 0
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1]) << 10
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1]) << 10
+    except OSError:
+        pass
+    return rss, hwm
+
+
+def run_child(module: str, *args: str) -> Dict:
+    """``python -m module args``: the JSON its last stdout line prints, or {"error": its
+    last stderr line}."""
+    import subprocess
+    p = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True)
+    if p.returncode != 0:
+        return dict(error=(p.stderr.strip().splitlines() or ["failed"])[-1])
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def cpu_model() -> str:
     """The CPU's model name (platform.processor() is empty on Linux)."""
     try:

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
+
+from .harness import proc_memory, run_child
 
 # row -> (description, peer name, target, what the target means)
 ROWS: Dict[str, Tuple[str, str, str]] = {
@@ -47,17 +48,6 @@ def sizes(quick: bool) -> Dict[str, int]:
 
 # ---------------------------------------------------------------------------------------
 # Jobs (run inside a child): each returns (input builder, {library: job})
-
-def _rss() -> Tuple[int, int]:
-    rss = hwm = 0
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1]) << 10
-            elif line.startswith("VmHWM:"):
-                hwm = int(line.split()[1]) << 10
-    return rss, hwm
-
 
 def _reset_peak() -> None:
     try:
@@ -164,10 +154,10 @@ def child(row: str, mode: str, quick: bool, threads: int, rounds: int) -> Dict:
     ours, peer = _jobs(row, quick, threads)
     if mode in ("mem-ours", "mem-peer"):
         fn = ours if mode == "mem-ours" else peer
-        rss0, _ = _rss()
+        rss0, _ = proc_memory()
         _reset_peak()
         res = fn()
-        _, hwm = _rss()
+        _, hwm = proc_memory()
         return dict(working_bytes=max(0, hwm - rss0 - _nbytes(res)), result_bytes=_nbytes(res))
     a, b = ours(), peer()   # warm-up round, and the check
     out = dict(check=_check(row, a, b), ours_s=[], peer_s=[])
@@ -184,12 +174,7 @@ def child(row: str, mode: str, quick: bool, threads: int, rounds: int) -> Dict:
 # Parent
 
 def _run_child(row: str, mode: str, quick: bool, threads: int, rounds: int) -> Dict:
-    cmd = [sys.executable, "-m", "pyramidkit.bench.large", row, mode, str(int(quick)), str(threads), str(rounds)]
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        err = (p.stderr.strip().splitlines() or ["failed"])[-1]
-        return dict(error=err)
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return run_child("pyramidkit.bench.large", row, mode, str(int(quick)), str(threads), str(rounds))
 
 
 def _peer_missing(row: str) -> Optional[str]:

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from typing import Dict, List, Optional
 
 import numpy as np
+
+from ..files.write import PARTIAL, _remove
+from .harness import proc_memory, run_child
 
 CHUNK = 1024
 # row -> (description, peer, target)
@@ -153,31 +153,13 @@ def child(kind: str, src: str, dest: str, threads: int) -> Dict:
     t = time.perf_counter()
     job(kind, src, dest, threads)
     dt = time.perf_counter() - t
-    return dict(seconds=dt, peak_rss=_vm_hwm())
-
-
-def _vm_hwm() -> int:
-    """This process' peak RSS (VmHWM: unlike getrusage's ru_maxrss, not inherited from the
-    parent across fork and exec)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) << 10
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10
+    return dict(seconds=dt, peak_rss=proc_memory()[1])
 
 
 def _run(kind: str, src: str, dest: str, threads: int) -> Dict:
-    for p in (dest, dest + ".pyramidkit-partial"):
-        if os.path.isdir(p):
-            shutil.rmtree(p)
-        elif os.path.exists(p):
-            os.remove(p)
+    _cleanup(dest)
     os.sync()
-    cmd = [sys.executable, "-m", "pyramidkit.bench.multiscale", kind, src, dest, str(threads)]
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        return dict(error=(p.stderr.strip().splitlines() or ["failed"])[-1])
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return run_child("pyramidkit.bench.multiscale", kind, src, dest, str(threads))
 
 
 def _missing(kind: str) -> Optional[str]:
@@ -279,11 +261,8 @@ def run(quick: bool = False, threads: Optional[int] = None, rounds: int = 3, row
 
 def _cleanup(*paths: str) -> None:
     for p in paths:
-        for q in (p, p + ".pyramidkit-partial"):
-            if os.path.isdir(q):
-                shutil.rmtree(q, ignore_errors=True)
-            elif os.path.exists(q):
-                os.remove(q)
+        _remove(p)
+        _remove(p + PARTIAL)
 
 
 def format_table(res: Dict) -> str:

@@ -58,24 +58,23 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _ints(v: Optional[str], name: str) -> Any:
+def _numbers(v: Optional[str], name: str, kind: type, what: str) -> Any:
+    """A comma list of numbers from the command line: one value, or a tuple of them."""
     if v is None:
         return None
     try:
-        vals = [int(s) for s in v.split(",")]
+        vals = [kind(s) for s in v.split(",")]
     except ValueError:
-        raise ValueError(f"--{name}: expected an integer or a comma list of integers, got {v!r}") from None
+        raise ValueError(f"--{name}: expected {what}, got {v!r}") from None
     return vals[0] if len(vals) == 1 else tuple(vals)
+
+
+def _ints(v: Optional[str], name: str) -> Any:
+    return _numbers(v, name, int, "an integer or a comma list of integers")
 
 
 def _floats(v: Optional[str], name: str) -> Any:
-    if v is None:
-        return None
-    try:
-        vals = [float(s) for s in v.split(",")]
-    except ValueError:
-        raise ValueError(f"--{name}: expected a number or a comma list of numbers, got {v!r}") from None
-    return vals[0] if len(vals) == 1 else tuple(vals)
+    return _numbers(v, name, float, "a number or a comma list of numbers")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -151,6 +151,3 @@ class Stream:
         self.emit(0, start, piece)
         if self.levels:
             self.levels[0].feed(start, piece)
-
-    def done(self) -> bool:
-        return self.have == self.shapes[0][self.a] and all(lv.o == lv.m for lv in self.levels)
