@@ -81,6 +81,67 @@ def test_zarr_levels_bit_identical_and_valid(tmp_path, shape, axes, method, chun
     assert all(last.shape[i] <= chunk for i in sp)
 
 
+TILE_CASES = [
+    ((301, 517), "yx", "gaussian", 64, (50, 70)),
+    ((130, 211), "yx", "gaussian", 8, (8, 8)),
+    ((200, 131, 3), "yxc", "mean", 32, (32, 17, 3)),
+    ((2, 97, 66), "cyx", "gaussian", 16, (1, 97, 5)),
+    ((33, 70, 45), "zyx", "gaussian", 16, (7, 9, 45)),
+    ((33, 70, 45), "zyx", "mode", 4, (5, 5, 5)),
+    ((2, 3, 9, 40, 27), "tczyx", "max", 8, (1, 1, 9, 3, 27)),
+    ((45, 61), "yx", "nearest", 4, (3, 1)),
+    ((45, 61), "yx", "min", 16, (45, 1)),
+    ((61, 90), "yx", "gaussian", 3, None),
+]
+
+
+@pytest.mark.parametrize("shape,axes,method,chunk,src_chunks", TILE_CASES)
+def test_tiles_bit_identical(tmp_path, monkeypatch, shape, axes, method, chunk, src_chunks):
+    """Level 0 in the smallest tiles (one output chunk wide, or a source chunk): every
+    level's tiles and the writer's block buffers still give pk.multiscale's bytes."""
+    from pyramidkit.files import write as w
+    monkeypatch.setattr(w, "TILE_BYTES", 1)
+    x = _img(shape, np.float32 if method == "gaussian" and len(shape) == 2 else np.uint8)
+    src = x
+    if src_chunks is not None:
+        src = zarr.create_array(str(tmp_path / "src.zarr"), shape=shape, chunks=src_chunks, dtype=x.dtype)
+        src[...] = x
+    plan = w.Plan(w.open_source(src, axes), method, None, 2, chunk, None, "0.5", "zarr", None, None, "t")
+    assert w.segment_width(plan) is not None and w.segment_width(plan) < shape[plan.seg]
+    dest = str(tmp_path / "t.zarr")
+    write_multiscale(src, dest, axes=axes, method=method, chunks=chunk)
+    _check_levels(dest, x, axes, method)
+    write_multiscale(src, dest, axes=axes, method=method, chunks=chunk, shards=4 * chunk, overwrite=True)
+    _check_levels(dest, x, axes, method)
+
+
+def test_tile_width():
+    """Tiles of whole source chunks, at least an output chunk wide, about TILE_BYTES; whole
+    bands for a source chunked across its width."""
+    from pyramidkit.files import write as w
+    z = zarr.create_array(zarr.storage.MemoryStore(), shape=(4096, 32768), chunks=(1024, 1000), dtype=np.uint8)
+    plan = w.Plan(w.open_source(z, None), "gaussian", None, 2, 1024, None, "0.5", "zarr", None, None, "t")
+    assert w.segment_width(plan) == 5000     # 4 MiB / 1024 rows -> 4096 columns -> whole chunks of 1000
+    z = zarr.create_array(zarr.storage.MemoryStore(), shape=(4096, 32768), chunks=(16, 32768), dtype=np.uint8)
+    plan = w.Plan(w.open_source(z, None), "gaussian", None, 2, 1024, None, "0.5", "zarr", None, None, "t")
+    assert w.segment_width(plan) is None
+    plan = w.Plan(w.open_source(np.zeros((4096, 32768), np.uint8), None), "gaussian", None, 2, 512, None, "0.5",
+                  "tiff", None, None, "t")
+    assert plan.seg is None   # TIFF: whole bands
+
+
+def test_stack_of_planes_sharded_along_z(tmp_path):
+    """A shard spanning several planes is written by one writer: the stream does not loop
+    over planes then, and the file is complete."""
+    x = _img((6, 70, 50), np.uint16)
+    src = zarr.create_array(str(tmp_path / "s.zarr"), shape=x.shape, chunks=(1, 32, 32), dtype=x.dtype)
+    src[...] = x
+    dest = str(tmp_path / "st.zarr")
+    write_multiscale(src, dest, axes="zyx", factor=(1, 2, 2), chunks=(1, 16, 16), shards=(4, 32, 32))
+    g = _check_levels(dest, x, "zyx", factor=(1, 2, 2))
+    assert g["0"].shards == (4, 32, 32)
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64, np.float16])
 def test_zarr_dtypes(tmp_path, dtype):
     x = _img((77, 90), dtype)

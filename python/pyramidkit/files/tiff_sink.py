@@ -59,7 +59,7 @@ def _ome_metadata(plan: Any, rgb: bool) -> Dict[str, Any]:
 
 def write_tiff(plan: Any, path: str, compressor: Any, progress: bool) -> None:
     import tifffile
-    from .write import _Extremes, _progress_bar, stream_bands
+    from .write import _Extremes, _progress_bar, stream_tiles
     comp = tiff_compression(compressor)
     if comp == "jpeg" and plan.src.dtype != np.uint8:
         raise ValueError("compressor: JPEG needs uint8 samples")
@@ -82,7 +82,7 @@ def write_tiff(plan: Any, path: str, compressor: Any, progress: bool) -> None:
         height = plan.shapes[0][plan.band]
         pending: List[Any] = []   # level 0's bands (start, samples in file order), not yet in tiles
 
-        def put(level: int, outer, start: int, data: np.ndarray) -> None:
+        def put(level: int, outer, start: int, cstart: int, data: np.ndarray) -> None:   # whole bands (cstart 0)
             d = data.transpose(perm)
             if level == 0:
                 pending.append((start, d))
@@ -98,7 +98,7 @@ def write_tiff(plan: Any, path: str, compressor: Any, progress: bool) -> None:
             """Level 0's tiles in file order (page by page, each row-major), as the stream reads them."""
             rows: List[np.ndarray] = []
             row0 = have = 0
-            for _ in stream_bands(plan, put, ext):
+            for _ in stream_tiles(plan, put, ext):
                 while pending:
                     start, d = pending.pop(0)
                     if not rows:

@@ -78,15 +78,20 @@ class Plan:
         # planes (a stack of 2-D images: bands of rows, not of whole planes)
         self.band = self.spatial[0]
         if (len(self.spatial) > 1 and src.chunks[self.band] == 1 and self.chunks_sp[0] == 1
-                and all(fs[self.band] == 1 for fs in steps)):
+                and all(fs[self.band] == 1 for fs in steps)
+                and (self.shards is None or self.shards[self.perm.index(self.band)] == 1)):   # a shard: one writer
             self.band = self.spatial[1]
         self.outer_axes = list(range(self.band))   # carried axes, and a skipped first spatial axis
+        # the segment axis: the next spatial axis; bands are cut along it into tiles, so that
+        # memory does not grow with the width
+        self.seg = next((i for i in self.spatial if i > self.band), None)
         self.rgb = False
         self.label = False   # an NGFF label image (write_multiscale(labels=...))
         if fmt == "tiff":   # a TIFF is written plane by plane (t, c, z), each plane's rows in order
             from .tiff_sink import is_rgb
             self.rgb = is_rgb(self)
             self.band = self.axes.index("y")
+            self.seg = None   # whole bands: a TIFF's tiles go to the file a tile row at a time
             self.outer_axes = [] if self.rgb else sorted((i for i, c in enumerate(self.axes) if c in "tcz"),
                                                          key=lambda i: OME_AXES.index(self.axes[i]))
         # coordinates
@@ -377,21 +382,56 @@ class _TextProgress:
         self.out.write("\n")
 
 
-def read_bands(plan: Plan):
-    """Level 0 in bands: yields (outer index, band samples) in stream order."""
-    src = plan.src
-    a = plan.band
+TILE_BYTES = 4 << 20   # level 0 is read, computed and written in tiles of about this size
+
+
+def _band_height(plan: Plan) -> int:
+    """Level 0's band height: whole source chunks, at least one output chunk."""
+    src, a = plan.src, plan.band
     n = src.shape[a]
     step = max(src.chunks[a] if src.chunks[a] < n else 0, plan.chunks_sp[0])
     if src.chunks[a] < n and step % src.chunks[a]:
         step += src.chunks[a] - step % src.chunks[a]
+    return min(step, n)
+
+
+def segment_width(plan: Plan) -> Optional[int]:
+    """Level 0's segment width along plan.seg: whole source chunks, at least one output
+    chunk, a tile of about TILE_BYTES; None for whole bands (no segment axis, or a source
+    whose chunks span the width, which each segment would decode whole)."""
+    src, s = plan.src, plan.seg
+    if s is None:
+        return None
+    n = src.shape[s]
+    base = 1 if isinstance(src.array, np.ndarray) else src.chunks[s]   # an array in memory: any width
+    if base >= n:
+        return None
+    per = math.prod(src.shape) // (src.shape[plan.band] * n) * _band_height(plan) * src.dtype.itemsize
+    for i in plan.outer_axes:
+        per //= src.shape[i]
+    want = max(plan.chunks_sp[plan.spatial.index(s)], TILE_BYTES // max(1, per))
+    width = -(-want // base) * base
+    return None if width >= n else width
+
+
+def read_tiles(plan: Plan):
+    """Level 0 in tiles: yields (outer index, band start, segment start, samples) in stream
+    order (outer index, then bands, then segments)."""
+    src = plan.src
+    a, s = plan.band, plan.seg
+    n, step = src.shape[a], _band_height(plan)
+    width = segment_width(plan)
+    cols = [0] if width is None else range(0, src.shape[s], width)
     for outer in itertools.product(*(range(src.shape[i]) for i in plan.outer_axes)):
         for b0 in range(0, n, step):
-            index = [slice(None)] * len(src.shape)
-            for i, j in zip(plan.outer_axes, outer):
-                index[i] = slice(j, j + 1)
-            index[a] = slice(b0, min(n, b0 + step))
-            yield outer, src.read(tuple(index))
+            for c0 in cols:
+                index = [slice(None)] * len(src.shape)
+                for i, j in zip(plan.outer_axes, outer):
+                    index[i] = slice(j, j + 1)
+                index[a] = slice(b0, min(n, b0 + step))
+                if width is not None:
+                    index[s] = slice(c0, min(src.shape[s], c0 + width))
+                yield outer, b0, c0, src.read(tuple(index))
 
 
 class _Extremes:
@@ -420,32 +460,34 @@ class _Extremes:
             self.hi[i] = max(self.hi[i], float(v.max()))
 
 
-def stream_bands(plan: Plan, put, ext: "_Extremes"):
-    """Drive the stream over every outer index: put(level, outer, start, samples) gets every
-    level's bands in source axis order; yields after each band of level 0 read."""
+def stream_tiles(plan: Plan, put, ext: "_Extremes"):
+    """Drive the stream over every outer index: put(level, outer, band start, segment start,
+    samples) gets every level's tiles in source axis order; yields after each tile of level
+    0 read."""
     last = plan.nlevels - 1
+    seg = plan.seg if segment_width(plan) is not None else None
     streams: Dict[Tuple[int, ...], Stream] = {}
-    for outer, band in prefetch(read_bands(plan)):
+    for outer, r0, c0, tile in prefetch(read_tiles(plan)):
         st = streams.get(outer)
         if st is None:
             streams.clear()
 
-            def emit(level: int, start: int, data: np.ndarray, outer=outer) -> None:
+            def emit(level: int, start: int, cstart: int, data: np.ndarray, outer=outer) -> None:
                 if level == last:
                     ext.add(data, outer, plan)
-                put(level, outer, start, data)
+                put(level, outer, start, cstart, data)
             shape0 = list(plan.shapes[0])
             for i in plan.outer_axes:
                 shape0[i] = 1
-            st = streams[outer] = Stream(plan.args, plan.steps, tuple(shape0), plan.band, emit)
-        st.feed(band)
-        del band   # not alive while the next one is read
+            st = streams[outer] = Stream(plan.args, plan.steps, tuple(shape0), plan.band, seg, emit)
+        st.feed(r0, c0, tile)
+        del tile   # not alive while the next one is read
         yield
 
 
 def run_stream(plan: Plan, put) -> "_Extremes":
     ext = _Extremes(plan)
-    for _ in stream_bands(plan, put, ext):
+    for _ in stream_tiles(plan, put, ext):
         pass
     return ext
 
@@ -477,6 +519,7 @@ def _stream_zarr(plan: Plan, path: str, version: str, compressor: Any, progress:
     sink = ZarrSink(path, OME_VERSIONS[version], plan.out_shapes, plan.src.dtype, plan.out_axes, plan.out_chunks,
                     plan.shards, compressor)
     ob = plan.out_band_axis()
+    os_ = plan.perm.index(plan.seg) if plan.seg is not None else None
     bar = _progress_bar(_total_bytes(plan), progress)
 
     def write_counted(level: int, region: Tuple[slice, ...], data: np.ndarray) -> None:
@@ -484,14 +527,14 @@ def _stream_zarr(plan: Plan, path: str, version: str, compressor: Any, progress:
         if bar is not None:
             bar.update(data.nbytes)
     write = AsyncWriter(write_counted)
-    writers = [BlockWriter(write, k, plan.out_shapes[k], ob, sink.block(k)[ob]) for k in range(plan.nlevels)]
+    writers = [BlockWriter(write, k, plan.out_shapes[k], ob, os_, sink.block(k)) for k in range(plan.nlevels)]
     out_outer = [plan.perm.index(i) for i in plan.outer_axes]
 
-    def put(level: int, outer: Tuple[int, ...], start: int, data: np.ndarray) -> None:
+    def put(level: int, outer: Tuple[int, ...], start: int, cstart: int, data: np.ndarray) -> None:
         region = [slice(None)] * len(plan.out_axes)
         for i, j in zip(out_outer, outer):
             region[i] = slice(j, j + 1)
-        writers[level].put(tuple(region), start, data.transpose(plan.perm))
+        writers[level].put(tuple(region), start, cstart, data.transpose(plan.perm))
 
     try:
         ext = run_stream(plan, put)
@@ -502,8 +545,8 @@ def _stream_zarr(plan: Plan, path: str, version: str, compressor: Any, progress:
             if bar is not None:
                 bar.close()
     for w in writers:
-        if w.count:
-            raise RuntimeError(f"level {w.level}: {w.count} samples were never written")
+        if w.bufs:
+            raise RuntimeError(f"level {w.level}: {len(w.bufs)} blocks were never completed")
     sink.finish(_attrs(plan, version, ext))
 
 

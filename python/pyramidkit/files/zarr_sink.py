@@ -68,43 +68,69 @@ class ZarrSink:
 
 
 class BlockWriter:
-    """Collects a level's bands (output axis order) and writes them a whole write block along
-    the band axis at a time, so every chunk or shard is written once, by one writer. A band
-    that is a whole block goes out as it is; others are copied into the block's buffer."""
+    """Collects a level's tiles (output axis order; rows along the band axis, columns along
+    the segment axis) and writes whole write blocks (chunks or shards), so every block is
+    written once, by one writer. The whole blocks a tile covers go out as a view of it, in
+    one call; the parts of blocks are copied into the block's buffer, written when full."""
 
-    def __init__(self, write, level: int, shape: Tuple[int, ...], band_axis: int, block: int):
-        self._write, self.level, self.shape, self.a, self.block = write, level, shape, band_axis, block
-        self.buf: Optional[np.ndarray] = None
-        self.start = 0    # band-axis start of the block being filled
-        self.count = 0    # samples in it
-        self.outer: Tuple[slice, ...] = ()
+    def __init__(self, write, level: int, shape: Tuple[int, ...], band_axis: int, seg_axis: Optional[int],
+                 block: Tuple[int, ...]):
+        self._write, self.level, self.shape, self.a, self.s = write, level, shape, band_axis, seg_axis
+        self.block = block
+        self.bufs: Dict[Tuple[int, int], list] = {}   # (row block, column block) -> [buffer, samples in it]
 
-    def put(self, outer: Tuple[Any, ...], start: int, data: np.ndarray) -> None:
-        a, n = self.a, self.shape[self.a]
-        pos, m = 0, data.shape[a]
-        while pos < m:
-            if self.count == 0:
-                self.start, self.outer = start + pos, outer
-            end = min(n, (self.start // self.block + 1) * self.block)   # this block's end
-            take = min(m - pos, end - self.start - self.count)
-            piece = data[(slice(None),) * a + (slice(pos, pos + take),)]
-            if self.count == 0 and take == end - self.start:
-                self._flush(piece, end)          # a whole block: no copy
-            else:
-                if self.buf is None or self.buf.shape[a] != end - self.start or self.buf.shape[:a] != data.shape[:a]:
+    def _region(self, outer: Tuple[Any, ...], rows: Tuple[int, int], cols: Tuple[int, int]) -> Tuple[slice, ...]:
+        region = list(outer)
+        region[self.a] = slice(*rows)
+        if self.s is not None:
+            region[self.s] = slice(*cols)
+        return tuple(region)
+
+    def _cut(self, data: np.ndarray, rows: Tuple[int, int], cols: Tuple[int, int]) -> np.ndarray:
+        index = [slice(None)] * data.ndim
+        index[self.a] = slice(*rows)
+        if self.s is not None:
+            index[self.s] = slice(*cols)
+        return data[tuple(index)]
+
+    def put(self, outer: Tuple[Any, ...], start: int, cstart: int, data: np.ndarray) -> None:
+        a, s = self.a, self.s
+        n, bh = self.shape[a], self.block[a]
+        h = data.shape[a]
+        if s is None:
+            w, ns, bw = 1, 1, 1
+        else:
+            w, ns, bw = data.shape[s], self.shape[s], self.block[s]
+        for rb in range(start // bh, (start + h - 1) // bh + 1):
+            b0, b1 = rb * bh, min(n, (rb + 1) * bh)
+            lo, hi = max(b0, start), min(b1, start + h)
+            run = None   # whole blocks in a row, written from the tile as they are: (first column, end)
+            for cb in range(cstart // bw, (cstart + w - 1) // bw + 1):
+                k0, k1 = cb * bw, min(ns, (cb + 1) * bw)
+                clo, chi = max(k0, cstart), min(k1, cstart + w)
+                if lo == b0 and hi == b1 and clo == k0 and chi == k1 and (rb, cb) not in self.bufs:
+                    run = (run[0], k1) if run else (k0, k1)
+                    continue
+                if run:
+                    self._flush(outer, (b0, b1), run, self._cut(data, (lo - start, hi - start),
+                                                                 (run[0] - cstart, run[1] - cstart)))
+                    run = None
+                entry = self.bufs.get((rb, cb))
+                if entry is None:
                     shape = list(data.shape)
-                    shape[a] = end - self.start
-                    self.buf = np.empty(shape, data.dtype)
-                self.buf[(slice(None),) * a + (slice(self.count, self.count + take),)] = piece
-                self.count += take
-                if self.start + self.count == end:
-                    buf, self.buf = self.buf, None   # the writer owns it now
-                    self._flush(buf, end)
-            pos += take
+                    shape[a] = b1 - b0
+                    if s is not None:
+                        shape[s] = k1 - k0
+                    entry = self.bufs[(rb, cb)] = [np.empty(shape, data.dtype), 0]
+                self._cut(entry[0], (lo - b0, hi - b0), (clo - k0, chi - k0))[...] = \
+                    self._cut(data, (lo - start, hi - start), (clo - cstart, chi - cstart))
+                entry[1] += (hi - lo) * (chi - clo)
+                if entry[1] == (b1 - b0) * (k1 - k0):
+                    del self.bufs[(rb, cb)]      # the writer owns it now
+                    self._flush(outer, (b0, b1), (k0, k1), entry[0])
+            if run:
+                self._flush(outer, (b0, b1), run, self._cut(data, (lo - start, hi - start),
+                                                             (run[0] - cstart, run[1] - cstart)))
 
-    def _flush(self, data: np.ndarray, end: int) -> None:
-        region = list(self.outer)
-        region[self.a] = slice(self.start, end)
-        self._write(self.level, tuple(region), data)
-        self.count = 0
-        self.start = end
+    def _flush(self, outer: Tuple[Any, ...], rows: Tuple[int, int], cols: Tuple[int, int], data: np.ndarray) -> None:
+        self._write(self.level, self._region(outer, rows, cols), data)
