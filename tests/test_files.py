@@ -95,12 +95,15 @@ TILE_CASES = [
 ]
 
 
+@pytest.mark.parametrize("min_cols", [1, 5])
 @pytest.mark.parametrize("shape,axes,method,chunk,src_chunks", TILE_CASES)
-def test_tiles_bit_identical(tmp_path, monkeypatch, shape, axes, method, chunk, src_chunks):
-    """Level 0 in the smallest tiles (one output chunk wide, or a source chunk): every
-    level's tiles and the writer's block buffers still give pk.multiscale's bytes."""
-    from pyramidkit.files import write as w
+def test_tiles_bit_identical(tmp_path, monkeypatch, shape, axes, method, chunk, src_chunks, min_cols):
+    """Level 0 in the smallest tiles (one output chunk wide, or a source chunk), narrow
+    tiles joined or not: every level's tiles and the writer's block buffers still give
+    pk.multiscale's bytes."""
+    from pyramidkit.files import stream, write as w
     monkeypatch.setattr(w, "TILE_BYTES", 1)
+    monkeypatch.setattr(stream, "MIN_COLS", min_cols)
     x = _img(shape, np.float32 if method == "gaussian" and len(shape) == 2 else np.uint8)
     src = x
     if src_chunks is not None:

@@ -56,12 +56,14 @@ def prefetch(items: Iterable[Any]) -> Iterator[Any]:
 
 
 class AsyncWriter:
-    """Calls write(*args) in `workers` background threads, at most depth calls pending. The
-    calls must be independent (each writes its own chunks or shards)."""
+    """Calls write(*args) in `workers` background threads, at most `workers` calls in flight
+    (a call waits for a free thread, so no data waits in a queue). The calls must be
+    independent (each writes its own chunks or shards)."""
 
-    def __init__(self, write: Callable[..., None], depth: int = 1, workers: int = 2):
+    def __init__(self, write: Callable[..., None], workers: int = 2):
         self._write = write
-        self._q: "queue.Queue[Any]" = queue.Queue(maxsize=depth)
+        self._q: "queue.Queue[Any]" = queue.Queue()
+        self._free = threading.Semaphore(workers)
         self._err: list = []
         self._ts = [threading.Thread(target=self._run, name="pyramidkit-write", daemon=True) for _ in range(workers)]
         for t in self._ts:
@@ -77,9 +79,13 @@ class AsyncWriter:
                     self._write(*args)
                 except BaseException as e:
                     self._err.append(e)
+            del args
+            self._free.release()
 
     def __call__(self, *args: Any) -> None:
+        self._free.acquire()
         if self._err:
+            self._free.release()
             raise self._err[0]
         self._q.put(args)
 

@@ -31,6 +31,7 @@ from ..downsample import _block
 
 Emit = Callable[[int, int, int, np.ndarray], None]   # (level, start along the band axis, along the segment axis, samples)
 Parts = List[Tuple[int, np.ndarray]]                  # (start along the band axis, samples), in order
+MIN_COLS = 1024   # a level's input tiles narrower than this are joined first
 
 
 def band_step(shape: Sequence[int], band_axis: int, itemsize: int, target_bytes: int = 2 << 20) -> int:
@@ -126,11 +127,23 @@ class _Level:
         self.c = 0           # the next segment's start
         self.oc = 0          # the band's next output column
         self.left: Optional[Tuple[int, np.ndarray]] = None   # (start, the band's window there): columns the next tile reads
+        self.pending: List[Tuple[int, int, np.ndarray]] = []   # narrow tiles waiting to be joined
 
     def feed(self, r0: int, c0: int, piece: np.ndarray) -> None:
         a, s = self.a, self.s
         r1 = r0 + piece.shape[a]
         c1 = c0 + piece.shape[s] if s is not None else 1
+        if s is not None and (self.pending or (c1 < self.ns and piece.shape[s] < MIN_COLS)):
+            # narrow tiles (deep levels) are joined up to MIN_COLS columns first: fewer,
+            # larger calls; the same joins in every band, as they depend on widths only
+            if self.pending and (self.pending[0][0] != r0 or self.pending[-1][1] + self.pending[-1][2].shape[s] != c0):
+                raise RuntimeError(f"level {self.index}: tile at ({r0}, {c0}) does not follow the one before")
+            self.pending.append((r0, c0, piece))
+            if c1 < self.ns and c1 - self.pending[0][1] < MIN_COLS:
+                return
+            c0 = self.pending[0][1]
+            piece = np.concatenate([p for _, _, p in self.pending], axis=s)
+            self.pending = []
         if c0 == 0:
             if r0 != self.have:
                 raise RuntimeError(f"level {self.index}: band at {r0}, expected {self.have}")
