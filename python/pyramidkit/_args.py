@@ -593,6 +593,39 @@ def bin_weights(weights: Any, bins: List[int], c: int) -> List[Optional[Tuple[np
 
 CONV_DTYPES = (np.float32, np.float64)
 
+def _conv_arrays(input: Any, weight: Any, op: str, layout: str) -> Tuple[np.ndarray, np.ndarray, bool]:
+    """A convolution's input (batched: 4-D) and 4-D weight of one float dtype; whether the
+    input came unbatched."""
+    x = check_dtype(as_array(input, "input"), "input", CONV_DTYPES)
+    w = check_dtype(as_array(weight, "weight"), "weight", CONV_DTYPES)
+    if w.dtype != x.dtype:
+        raise TypeError(f"weight: dtype {w.dtype} differs from the input's {x.dtype}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"input: expected 3D (unbatched) or 4D (batched) input to {op}, but got input "
+                         f"of size: {list(x.shape)}")
+    if w.ndim != 4:
+        raise ValueError(f"weight: expected a 4-D {layout} array, got shape {w.shape}")
+    return (x[None], w, True) if x.ndim == 3 else (x, w, False)
+
+
+def _conv_groups(groups: Any) -> int:
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, numbers.Integral):
+        raise TypeError(f"groups: expected an int, got {groups!r}")
+    return int(groups)
+
+
+def _conv_bias(bias: Any, dtype: np.dtype, cout: int, given: str) -> Optional[np.ndarray]:
+    if bias is None:
+        return None
+    b = check_dtype(as_array(bias, "bias"), "bias", CONV_DTYPES)
+    if b.dtype != dtype:
+        raise TypeError(f"bias: dtype {b.dtype} differs from the input's {dtype}")
+    if b.shape != (cout,):
+        raise ValueError(f"bias: {given}expected bias to be 1-dimensional with {cout} elements, but got bias of "
+                         f"size {list(b.shape)}{' instead' if given else ''}")
+    return b
+
+
 class ConvTransposeArgs:
     """Validated arguments of conv_transpose2d ."""
 
@@ -607,25 +640,12 @@ class ConvTransposeArgs:
 def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
                           groups: Any, dilation: Any) -> ConvTransposeArgs:
     """torch's checks, in torch's order, with its messages (as ValueError / TypeError)."""
-    x = check_dtype(as_array(input, "input"), "input", CONV_DTYPES)
-    w = check_dtype(as_array(weight, "weight"), "weight", CONV_DTYPES)
-    if w.dtype != x.dtype:
-        raise TypeError(f"weight: dtype {w.dtype} differs from the input's {x.dtype}")
-    if x.ndim not in (3, 4):
-        raise ValueError("input: expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input "
-                         f"of size: {list(x.shape)}")
-    if w.ndim != 4:
-        raise ValueError(f"weight: expected a 4-D (C_in, C_out/groups, kH, kW) array, got shape {w.shape}")
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x[None]
+    x, w, unbatched = _conv_arrays(input, weight, "conv_transpose2d", "(C_in, C_out/groups, kH, kW)")
     sh, sw = int_pair(stride, "stride")
     ph, pw = int_pair(padding, "padding")
     oph, opw = int_pair(output_padding, "output_padding")
     dh, dw = int_pair(dilation, "dilation")
-    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, numbers.Integral):
-        raise TypeError(f"groups: expected an int, got {groups!r}")
-    groups = int(groups)
+    groups = _conv_groups(groups)
     if sh <= 0 or sw <= 0:
         raise ValueError(f"stride: non-positive stride is not supported, got {(sh, sw)}")
     if ph < 0 or pw < 0:
@@ -649,14 +669,7 @@ def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, paddi
         raise ValueError(f"weight: given transposed=1, weight of size {list(w.shape)}, expected input "
                          f"{list(x.shape)} to have {w.shape[0]} channels, but got {cin} channels instead")
     cout = w.shape[1] * groups
-    b = None
-    if bias is not None:
-        b = check_dtype(as_array(bias, "bias"), "bias", CONV_DTYPES)
-        if b.dtype != x.dtype:
-            raise TypeError(f"bias: dtype {b.dtype} differs from the input's {x.dtype}")
-        if b.shape != (cout,):
-            raise ValueError(f"bias: expected bias to be 1-dimensional with {cout} elements, but got bias of "
-                             f"size {list(b.shape)}")
+    b = _conv_bias(bias, x.dtype, cout, "")
     if not ((oph < sh or oph < dh) and (opw < sw or opw < dw)):
         raise ValueError("output_padding: output padding must be smaller than either stride or dilation, but got "
                          f"output_padding {(oph, opw)}, stride {(sh, sw)}, dilation {(dh, dw)}")
@@ -668,6 +681,72 @@ def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, paddi
     out_shape = (n, cout, ho, wo)
     check_size(out_shape, x.itemsize, "output")
     return ConvTransposeArgs(x, w, b, (sh, sw), (ph, pw), (dh, dw), groups, out_shape, unbatched)
+
+
+# ---------------------------------------------------------------- conv2d (torch's rules)
+
+class ConvArgs:
+    """Validated arguments of conv2d: padding as ((top, bottom), (left, right))."""
+
+    def __init__(self, x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray], stride: Tuple[int, int],
+                 padding: Tuple[Tuple[int, int], Tuple[int, int]], dilation: Tuple[int, int], groups: int,
+                 out_shape: Tuple[int, ...], unbatched: bool) -> None:
+        self.x, self.weight, self.bias = x, weight, bias
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.out_shape, self.unbatched = out_shape, unbatched
+
+
+def conv2d_args(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any,
+                groups: Any) -> ConvArgs:
+    """torch.nn.functional.conv2d's checks, in torch's order, with its messages (as
+    ValueError / TypeError). padding="same" pads d (k - 1) in total per axis, the odd one
+    at the bottom / right, as torch does for even kernels."""
+    x, w, unbatched = _conv_arrays(input, weight, "conv2d", "(C_out, C_in/groups, kH, kW)")
+    sh, sw = int_pair(stride, "stride")
+    dh, dw = int_pair(dilation, "dilation")
+    groups = _conv_groups(groups)
+    kh, kw = w.shape[2:]
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"padding: Invalid padding string: {padding!r}")
+        if padding == "same" and (sh != 1 or sw != 1):
+            raise ValueError("padding: padding='same' is not supported for strided convolutions")
+        if padding == "valid":
+            pads = ((0, 0), (0, 0))
+        else:
+            th, tw = dh * (kh - 1), dw * (kw - 1)
+            pads = ((th // 2, th - th // 2), (tw // 2, tw - tw // 2))
+    else:
+        ph, pw = int_pair(padding, "padding")
+        if ph < 0 or pw < 0:
+            raise ValueError(f"padding: negative padding is not supported, got {(ph, pw)}")
+        pads = ((ph, ph), (pw, pw))
+    if sh <= 0 or sw <= 0:
+        raise ValueError(f"stride: non-positive stride is not supported, got {(sh, sw)}")
+    if dh <= 0 or dw <= 0:
+        raise ValueError(f"dilation: dilation should be greater than zero, but got {[dh, dw]}")
+    if groups <= 0:
+        raise ValueError(f"groups: non-positive groups is not supported, got {groups}")
+    n, cin, h, wd = x.shape
+    if w.shape[0] == 0:
+        raise ValueError(f"weight: Given groups={groups}, expected weight to be at least 1 at dimension 0, but got "
+                         f"weight of size {list(w.shape)} instead")
+    if w.shape[0] % groups:
+        raise ValueError(f"weight: Given groups={groups}, expected weight to be divisible by {groups} at "
+                         f"dimension 0, but got weight of size {[list(w.shape)]} instead")
+    if w.shape[1] * groups != cin:
+        raise ValueError(f"input: Given groups={groups}, weight of size {list(w.shape)}, expected input"
+                         f"{list(x.shape)} to have {w.shape[1] * groups} channels, but got {cin} channels instead")
+    cout = w.shape[0]
+    b = _conv_bias(bias, x.dtype, cout, f"Given weight of size {list(w.shape)}, ")
+    hp, wp = h + sum(pads[0]), wd + sum(pads[1])
+    if hp < dh * (kh - 1) + 1 or wp < dw * (kw - 1) + 1:
+        raise ValueError(f"input: Calculated padded input size per channel: ({hp} x {wp}). Kernel size: "
+                         f"({dh * (kh - 1) + 1} x {dw * (kw - 1) + 1}). Kernel size can't be greater than actual "
+                         f"input size")
+    out_shape = (n, cout, (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1)
+    check_size(out_shape, x.itemsize, "output")
+    return ConvArgs(x, w, b, (sh, sw), pads, (dh, dw), groups, out_shape, unbatched)
 
 
 # ---------------------------------------------------------------- whole pyramids, dog_pyramid

@@ -10,10 +10,12 @@ from .dog import dog_pyramid
 from .downsample import downsample, multiscale
 from .resample import interpolate, resize
 from .conv_transpose import bilinear_kernel, bilinear_upsample_weights, conv_transpose2d
+from .conv2d import conv2d
+from .aspp import aspp
 from .pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d, pyramid_pool,
                    spatial_pyramid_pool)
 
 __all__ = ["pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian", "gaussian_blur",
            "dog_pyramid", "downsample", "multiscale", "resize", "interpolate", "conv_transpose2d", "bilinear_kernel",
            "bilinear_upsample_weights", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
-           "max_unpool2d", "spatial_pyramid_pool", "pyramid_pool"]
+           "max_unpool2d", "spatial_pyramid_pool", "pyramid_pool", "conv2d", "aspp"]
