@@ -626,11 +626,12 @@ def _conv_bias(bias: Any, dtype: np.dtype, cout: int, given: str) -> Optional[np
     return b
 
 
-class ConvTransposeArgs:
-    """Validated arguments of conv_transpose2d ."""
+class ConvArgs:
+    """Validated arguments of conv2d and conv_transpose2d (input batched). padding: a
+    (height, width) pair for conv_transpose2d, ((top, bottom), (left, right)) for conv2d."""
 
     def __init__(self, x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray], stride: Tuple[int, int],
-                 padding: Tuple[int, int], dilation: Tuple[int, int], groups: int, out_shape: Tuple[int, ...],
+                 padding: Tuple[Any, Any], dilation: Tuple[int, int], groups: int, out_shape: Tuple[int, ...],
                  unbatched: bool) -> None:
         self.x, self.weight, self.bias = x, weight, bias
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
@@ -638,7 +639,7 @@ class ConvTransposeArgs:
 
 
 def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
-                          groups: Any, dilation: Any) -> ConvTransposeArgs:
+                          groups: Any, dilation: Any) -> ConvArgs:
     """torch's checks, in torch's order, with its messages (as ValueError / TypeError)."""
     x, w, unbatched = _conv_arrays(input, weight, "conv_transpose2d", "(C_in, C_out/groups, kH, kW)")
     sh, sw = int_pair(stride, "stride")
@@ -680,21 +681,10 @@ def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, paddi
                          f"({ho} x {wo}); output size is too small")
     out_shape = (n, cout, ho, wo)
     check_size(out_shape, x.itemsize, "output")
-    return ConvTransposeArgs(x, w, b, (sh, sw), (ph, pw), (dh, dw), groups, out_shape, unbatched)
+    return ConvArgs(x, w, b, (sh, sw), (ph, pw), (dh, dw), groups, out_shape, unbatched)
 
 
 # ---------------------------------------------------------------- conv2d (torch's rules)
-
-class ConvArgs:
-    """Validated arguments of conv2d: padding as ((top, bottom), (left, right))."""
-
-    def __init__(self, x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray], stride: Tuple[int, int],
-                 padding: Tuple[Tuple[int, int], Tuple[int, int]], dilation: Tuple[int, int], groups: int,
-                 out_shape: Tuple[int, ...], unbatched: bool) -> None:
-        self.x, self.weight, self.bias = x, weight, bias
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        self.out_shape, self.unbatched = out_shape, unbatched
-
 
 def conv2d_args(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any,
                 groups: Any) -> ConvArgs:

@@ -242,12 +242,8 @@ class _Level:
             ct0, left = self.left
             cols.append(left[_cut(a, ws - bws, we - bws)][_cut(s, cws - ct0, min(cwe, c0) - ct0)])
         if cwe > c0:
-            rows = []
-            for r, p in parts:
-                lo, hi = max(ws, r), min(we, r + p.shape[a])
-                if lo < hi:
-                    rows.append(p[_cut(a, lo - r, hi - r)][_cut(s, max(cws, c0) - c0, cwe - c0)])
-            cols.append(rows[0] if len(rows) == 1 else np.concatenate(rows, axis=a))
+            cut = _cut(s, max(cws, c0) - c0, cwe - c0)
+            cols.append(_take([(r, p[cut]) for r, p in parts], a, ws, we))
         return cols[0] if len(cols) == 1 else np.concatenate(cols, axis=s)
 
 

@@ -414,13 +414,12 @@ def segment_width(plan: Plan) -> Optional[int]:
     return None if width >= n else width
 
 
-def read_tiles(plan: Plan):
-    """Level 0 in tiles: yields (outer index, band start, segment start, samples) in stream
-    order (outer index, then bands, then segments)."""
+def read_tiles(plan: Plan, width: Optional[int]):
+    """Level 0 in tiles `width` wide along plan.seg (None: whole bands): yields (outer index,
+    band start, segment start, samples) in stream order (outer index, bands, segments)."""
     src = plan.src
     a, s = plan.band, plan.seg
     n, step = src.shape[a], _band_height(plan)
-    width = segment_width(plan)
     cols = [0] if width is None else range(0, src.shape[s], width)
     for outer in itertools.product(*(range(src.shape[i]) for i in plan.outer_axes)):
         for b0 in range(0, n, step):
@@ -465,9 +464,10 @@ def stream_tiles(plan: Plan, put, ext: "_Extremes"):
     samples) gets every level's tiles in source axis order; yields after each tile of level
     0 read."""
     last = plan.nlevels - 1
-    seg = plan.seg if segment_width(plan) is not None else None
+    width = segment_width(plan)
+    seg = plan.seg if width is not None else None
     streams: Dict[Tuple[int, ...], Stream] = {}
-    for outer, r0, c0, tile in prefetch(read_tiles(plan)):
+    for outer, r0, c0, tile in prefetch(read_tiles(plan, width)):
         st = streams.get(outer)
         if st is None:
             streams.clear()
