@@ -52,6 +52,31 @@ inline Image image_of(const py::array& a, const char* name, bool writeable) {
     return im;
 }
 
+// A 4-D (n, c, h, w) feature map with every stride whole elements (the convolution kernels
+// index in elements): planar, its last axis unit-stride, as an Image of n x c planes; or,
+// where channels_last is allowed and the last axis is not unit-stride, channels-last (the
+// channels of a pixel contiguous, pixels c apart) as n planes of c-channel pixels.
+inline Image feature_map(const py::array& a, const char* name, bool writeable, bool channels_last = false) {
+    if (a.ndim() != 4) throw py::value_error(std::string(name) + ": expected a 4-D array");
+    if (writeable && !a.writeable()) throw py::value_error(std::string(name) + ": array is read-only");
+    const auto item = a.itemsize();
+    for (int i = 0; i < 4; ++i)
+        if (a.strides(i) % item) throw py::value_error(std::string(name) + ": strides must be whole elements");
+    Image im;
+    im.data = static_cast<char*>(const_cast<void*>(a.data()));
+    im.n0 = a.shape(0); im.h = a.shape(2); im.w = a.shape(3);
+    im.s0 = a.strides(0); im.sh = a.strides(2);
+    if (a.shape(3) == 1 || a.strides(3) == item) {
+        im.n1 = a.shape(1); im.cn = 1; im.s1 = a.strides(1);
+        return im;
+    }
+    if (!channels_last || (a.shape(1) > 1 && a.strides(1) != item) || a.strides(3) != a.shape(1) * item)
+        throw py::value_error(std::string(name) + (channels_last ? ": expected NCHW or channels-last strides"
+                                                                 : ": the last axis must be contiguous"));
+    im.n1 = 1; im.cn = a.shape(1); im.s1 = 0;
+    return im;
+}
+
 // dst has src's planes and channels, both non-empty.
 inline void check_planes(const Image& src, const Image& dst, const char* names) {
     if (src.planes() != dst.planes() || src.cn != dst.cn || src.h < 1 || src.w < 1 || dst.h < 1 || dst.w < 1)

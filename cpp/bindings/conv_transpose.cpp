@@ -4,22 +4,6 @@
 namespace pk::bind {
 namespace {
 
-// A 4-D (n, c, h, w) feature map as an Image of n x c planes; its last axis unit-stride and
-// every stride whole elements (the kernel indexes in elements).
-Image feature_map(const py::array& a, const char* name, bool writeable) {
-    if (a.ndim() != 4) throw py::value_error(std::string(name) + ": expected a 4-D array");
-    if (writeable && !a.writeable()) throw py::value_error(std::string(name) + ": array is read-only");
-    const auto item = a.itemsize();
-    if (a.shape(3) > 1 && a.strides(3) != item) throw py::value_error(std::string(name) + ": the last axis must be contiguous");
-    for (int i = 0; i < 3; ++i)
-        if (a.strides(i) % item) throw py::value_error(std::string(name) + ": strides must be whole elements");
-    Image im;
-    im.data = static_cast<char*>(const_cast<void*>(a.data()));
-    im.n0 = a.shape(0); im.n1 = a.shape(1); im.h = a.shape(2); im.w = a.shape(3); im.cn = 1;
-    im.s0 = a.strides(0); im.s1 = a.strides(1); im.sh = a.strides(2);
-    return im;
-}
-
 void run_conv_transpose2d(const py::array& x, const py::array& weight, const py::object& bias, const py::array& out,
                           const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
                           const std::vector<int64_t>& dilation, int64_t groups, int nthreads) {
@@ -32,7 +16,7 @@ void run_conv_transpose2d(const py::array& x, const py::array& weight, const py:
     if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
         throw py::value_error("stride/padding/dilation: expected pairs");
     const Image xi = feature_map(x, "x", false), oi = feature_map(out, "out", true);
-    ConvTransposeSpec g;
+    ConvSpec g;
     g.groups = groups;
     g.kh = weight.shape(2); g.kw = weight.shape(3);
     g.sh = stride[0]; g.sw = stride[1]; g.ph = padding[0]; g.pw = padding[1]; g.dh = dilation[0]; g.dw = dilation[1];

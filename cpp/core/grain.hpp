@@ -15,6 +15,8 @@ constexpr int64_t kResample = 8192;                    // output elements
 constexpr int64_t kPool = int64_t(1) << 15;            // output elements x window taps
 constexpr int64_t kConvTransposePad = 16384;           // padded input elements
 constexpr int64_t kConvTranspose = int64_t(1) << 16;   // multiply-adds
+constexpr int64_t kConvPad = 16384;                    // conv2d: padded input elements
+constexpr int64_t kConv = int64_t(1) << 16;            // conv2d: multiply-adds
 
 // Items per thread at least: grain units of work at `cost` units per item.
 inline int64_t min_items(int64_t grain_units, int64_t cost) {

@@ -35,15 +35,25 @@ using BlurFn = void (*)(const Image& src, const Image& dst, const double* ky, in
 using ResampleFn = void (*)(const Image& src, const Image& dst, const int32_t* iy, const double* wy, int ky,
                             const int32_t* ix, const double* wx, int kx, int nthreads);
 
-// Transposed convolution geometry, torch's conv_transpose2d: x is (n, c_in, h, w) and out
-// (n, c_out, ho, wo) as Images (n0 = batch, n1 = channels, cn = 1).
-struct ConvTransposeSpec {
+// Convolution geometry, torch's: kernel, stride, padding (conv2d: top and left; the bottom
+// and right follow from the output size), dilation, groups.
+struct ConvSpec {
     int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1, groups = 1;
 };
-// weight: contiguous (c_in, c_out/groups, kh, kw) of x's dtype; bias: c_out values or null.
-// (Contiguous buffers of the dtype the table entry is for, hence untyped here.)
+// conv_transpose2d: x is (n, c_in, h, w) and out (n, c_out, ho, wo) as Images (n0 = batch,
+// n1 = channels, cn = 1); weight: contiguous (c_in, c_out/groups, kh, kw) of x's dtype;
+// bias: c_out values or null. (Contiguous buffers of the dtype the table entry is for,
+// hence untyped here.)
 using ConvTransposeFn = void (*)(const Image& x, const void* weight, const void* bias, const Image& out,
-                                 const ConvTransposeSpec& spec, int nthreads);
+                                 const ConvSpec& spec, int nthreads);
+// conv2d: x and out each NCHW (n0 = batch, n1 = channels, cn = 1) or channels-last
+// (n1 = 1, cn = channels); weight: contiguous (c_out, c_in/groups, kh, kw); bias: c_out values or
+// null.
+using Conv2dFn = void (*)(const Image& x, const void* weight, const void* bias, const Image& out,
+                          const ConvSpec& spec, int nthreads);
+// fma_peak: `iterations` rounds of independent multiply-adds on each of nthreads threads;
+// returns the floating-point operations done (the benchmark times it).
+using FmaPeakFn = double (*)(int64_t iterations, int nthreads);
 
 // Window pooling (pool.cpp). Along each axis, output o reads the taps start[o] + j*dil for
 // j < count[o], all inside the input (Python has clipped the padding away). Windows of a
@@ -81,6 +91,8 @@ using UnpoolFn = int64_t (*)(const Image& src, const Image& idx, const Image& ds
     X(gaussian_blur, BlurFn)             \
     X(resample, ResampleFn)              \
     X(conv_transpose2d, ConvTransposeFn) \
+    X(conv2d, Conv2dFn)                  \
+    X(fma_peak, FmaPeakFn)               \
     X(pool, PoolFn)                      \
     X(max_unpool2d, UnpoolFn)            \
     X(downsample, DownsampleFn)

@@ -17,6 +17,7 @@ from .dog import DogPyramid, dog_pyramid
 from .downsample import downsample, multiscale
 from .files import open_multiscale, write_multiscale
 from .resample import interpolate, resize
+from .conv2d import conv2d
 from .conv_transpose import bilinear_kernel, bilinear_upsample_weights, conv_transpose2d
 from .aspp import fold_batch_norm
 from .pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d, pyramid_pool,
@@ -25,7 +26,7 @@ from .pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_poo
 __all__ = [
     "pyr_down", "pyr_up", "gaussian_pyramid", "laplacian_pyramid", "reconstruct_laplacian",
     "gaussian_blur", "gaussian_kernel", "dog_pyramid", "DogPyramid", "downsample", "multiscale", "write_multiscale", "open_multiscale",
-    "resize", "interpolate", "conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights",
+    "resize", "interpolate", "conv2d", "conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights",
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d",
     "spatial_pyramid_pool", "pyramid_pool", "fold_batch_norm",
     "get_num_threads", "set_num_threads", "num_threads",

@@ -20,6 +20,9 @@ def resample(src: np.ndarray, dst: np.ndarray, iy: np.ndarray, wy: np.ndarray, i
 def conv_transpose2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, out: np.ndarray,
                      stride: tuple[int, int], padding: tuple[int, int], dilation: tuple[int, int], groups: int,
                      nthreads: int) -> None: ...
+def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, out: np.ndarray, stride: tuple[int, int],
+           padding: tuple[int, int], dilation: tuple[int, int], groups: int, nthreads: int) -> None: ...
+def fma_peak(dtype: str, iterations: int, nthreads: int) -> float: ...
 # One axis of pooling windows: (start, count, dilation, stride, taps).
 PoolAxisArg = tuple[np.ndarray, np.ndarray, int, int, int]
 def pool(src: np.ndarray, dst: np.ndarray, idx: np.ndarray | None, y: PoolAxisArg, x: PoolAxisArg, avg: bool,

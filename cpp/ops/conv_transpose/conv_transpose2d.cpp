@@ -163,17 +163,17 @@ inline void interleave(const T* acc, int64_t pitch, int64_t s, T* __restrict out
 }
 
 // The geometry in elements: sizes from the Images, strides of their first three axes.
-struct Geometry : ConvTransposeSpec {
+struct Geometry : ConvSpec {
     int64_t n = 0, c_in = 0, h = 0, w = 0, c_out = 0, ho = 0, wo = 0;
     int64_t xs[3] = {0, 0, 0}, os[3] = {0, 0, 0};
 };
 
 template <class T>
 void conv_transpose2d_impl(const Image& xim, const void* wv, const void* bv, const Image& oim,
-                           const ConvTransposeSpec& spec, int nthreads) {
+                           const ConvSpec& spec, int nthreads) {
     using L = Lanes<T>;
     Geometry g;
-    static_cast<ConvTransposeSpec&>(g) = spec;
+    static_cast<ConvSpec&>(g) = spec;
     g.n = xim.n0; g.c_in = xim.n1; g.h = xim.h; g.w = xim.w;
     g.c_out = oim.n1; g.ho = oim.h; g.wo = oim.w;
     const int64_t item = (int64_t)sizeof(T);

@@ -46,6 +46,25 @@ def _calibrate(fn: Callable[[], object], target_s: float) -> int:
     return max(1, min(1000, int(target_s / max(t, 1e-6))))
 
 
+def fma_peak(threads: int, dtype: str = "float32", seconds: float = 0.1) -> float:
+    """This machine's multiply-add rate in FLOP/s at the active ISA level on `threads`
+    threads (independent chains of vector FMAs, cpp/ops/conv2d/fma_peak.cpp): the best of
+    five runs of about `seconds` each, the yardstick of compute-bound rows."""
+    its = 1 << 16
+    while True:
+        t0 = time.perf_counter()
+        _core.fma_peak(dtype, its, threads)
+        if time.perf_counter() - t0 >= seconds / 4:
+            break
+        its *= 4
+    best = 0.0
+    for _ in range(5):
+        t0 = time.perf_counter()
+        flops = _core.fma_peak(dtype, its, threads)
+        best = max(best, flops / (time.perf_counter() - t0))
+    return best
+
+
 def _copy_fn(nbytes: int, threads: int) -> Callable[[], None]:
     half = max(1, nbytes // 2)  # reads half and writes half: nbytes moved in all
     src = np.ones(half, np.uint8)
@@ -61,6 +80,7 @@ class Workload(NamedTuple):
     check: Callable[[object, object], bool]  # ours' result vs the peer's, the op's tolerance
     moved: Optional[int]             # bytes read + written for the copy-bandwidth column
     peer_name: str = "opencv"
+    flops: Optional[float] = None    # floating-point operations, for the FLOP-rate columns
 
 
 def _close(ours: np.ndarray, theirs: np.ndarray, scale: float, ulps: float = 8) -> bool:
@@ -158,7 +178,7 @@ def dtype_name(a: np.ndarray) -> str:
 
 
 # The benchmark's families, one module each (pyramidkit/bench/<family>.py), in table order.
-FAMILIES = ("pyramid", "blur", "dog", "resample", "conv_transpose", "pool")
+FAMILIES = ("pyramid", "blur", "dog", "resample", "conv_transpose", "conv2d", "pool")
 
 
 def _family(name: str):
@@ -220,6 +240,7 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
             mod = _family(fam)
             if not ops or any(op in ops for op in mod.OPS):  # peers are imported only for rows that run
                 work += [w for w in mod.workloads(ctx) if not ops or w.op in ops]
+    peak = fma_peak(threads) if any(w.flops for w in work) else None
     for k, w in enumerate(work, 1):
         if progress:
             print(f"[{k}/{len(work)}] {w.op} {w.name} ...", file=sys.stderr, flush=True)
@@ -239,6 +260,8 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
         med = {name: statistics.median(t) for name, t in times.items()}
         row = dict(op=w.op, workload=w.name, threads=threads, bytes_moved=w.moved,
                    pyramidkit_ms=med["pyramidkit"] * 1e3, copy_ms=None, copy_fraction=None)
+        if w.flops:
+            row.update(gflops=w.flops / med["pyramidkit"] / 1e9, of_fma_peak=w.flops / med["pyramidkit"] / peak)
         if "copy" in times:
             row.update(copy_ms=med["copy"] * 1e3,
                        copy_fraction=statistics.median(c / p for c, p in zip(times["copy"], times["pyramidkit"])))
@@ -252,7 +275,7 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
     return dict(config=config(), machine=dict(platform=platform.platform(), processor=cpu_model(),
                                               cpus=os.cpu_count(), python=sys.version.split()[0]),
                 method=dict(rounds=rounds, block_seconds=target_s, statistic="median of per-round ratios"),
-                results=rows)
+                fma_peak_gflops=None if peak is None else peak / 1e9, results=rows)
 
 
 def format_table(res: Dict) -> str:
@@ -264,11 +287,15 @@ def format_table(res: Dict) -> str:
         speed = f"{r['speedup']:7.2f}x" if r["speedup"] is not None else f"{'-':>8s}"
         check = {True: "ok", False: "MISMATCH", None: "-"}[r["matches_peer"]]
         frac = f"{r['copy_fraction']:10.2f}" if r["copy_fraction"] is not None else f"{'-':>10s}"
+        if r.get("gflops") is not None:  # compute-bound rows: the FLOP rate and its share of the FMA peak
+            frac = f"{r['gflops']:4.0f}GF {r['of_fma_peak']:3.0%}"
         lines.append(f"{r['op']:16s} {r['workload']:44s} {r['peer']:16s} {r['pyramidkit_ms']:8.2f} {peer_ms} "
                      f"{speed} {frac}  {check}")
     c = res["config"]
     lines.append(f"threads={res['results'][0]['threads'] if res['results'] else '-'}  "
-                 f"simd={c['simd']['active']}  'of copy bw' = memcpy time / our time for the same bytes")
+                 f"simd={c['simd']['active']}  'of copy bw' = memcpy time / our time for the same bytes; "
+                 f"'GF p%' = our GFLOP/s and its share of the FMA peak "
+                 f"({res.get('fma_peak_gflops') or 0:.0f} GFLOP/s measured, float32)")
     return "\n".join(lines)
 
 

@@ -1,0 +1,265 @@
+// conv2d: torch's convolution.
+//
+//   out[n, co, oy, ox] = bias[co] + sum over taps (ki, kj), then input channels ci of co's group, of
+//       w[co, ci, ki, kj] * x[n, ci, oy*s_h - p_top + ki*d_h, ox*s_w - p_left + kj*d_w]
+//
+// Dense and grouped convolutions are the implicit GEMM of gemm.hpp over channels-last
+// pixels. Depthwise convolutions (one input and one output channel per group) are memory
+// bound and have their own loops: along rows in NCHW, along channels in channels-last,
+// each output summing bias and exactly the taps inside the input.
+//
+// AVX2 and AVX-512 use fused multiply-add and give identical bits; the baseline level
+// rounds the product separately (the FMA policy of conv_transpose2d).
+#include "ops/conv2d/gemm.hpp"
+
+namespace pk {
+namespace PK_ISA_NS {
+namespace {
+
+// The geometry in elements.
+struct Geometry {
+    int64_t n = 0, c_in = 0, h = 0, w = 0, c_out = 0, ho = 0, wo = 0;
+    int64_t G = 1, cin_g = 1, cout_g = 1;
+    // Strides of image, row, channel and pixel: planar (pixel 1) or channels-last (channel 1).
+    int64_t xs0 = 0, xsh = 0, xc = 1, xp = 1;
+    int64_t os0 = 0, osh = 0, oc = 1, op = 1;
+};
+
+// ---------------------------------------------------------------------------- dense / grouped
+
+template <class T>
+void conv_gemm(const Geometry& g, const ConvSpec& s, const T* x, const T* wt, const T* bias, T* out, int nthreads) {
+    const PackedWeights<T> pw(wt, bias, g.G, g.cout_g, g.cin_g, s.kh, s.kw);
+    const Chunks<T> chunks(pw);
+    const RowBlocks rb(g.wo, g.w, s.kw, s.sw, s.pw, s.dw, pw.mr);
+    const ChannelsLast<T> xin(x, g.n, g.c_in, g.h, g.w, g.xs0, g.xsh, g.xc, g.xp, rb.lpad, rb.rpad, nthreads);
+    // Results go straight into a channels-last output whose groups are whole channel
+    // blocks; otherwise through a buffer of the tile's rows [row][ox][group][cpad].
+    const bool direct = g.oc == 1 && pw.cpad == g.cout_g;
+    const int64_t rstride = g.G * pw.cpad, row_elems = g.wo * rstride;
+    const int64_t R = tile_rows((g.w * g.c_in * s.kh + row_elems) * (int64_t)sizeof(T));
+    auto work = [&](int64_t begin, int64_t end) {
+        Scratch<T> tilebuf;
+        T* buf = direct ? nullptr : tilebuf.get(R * row_elems);
+        TileScratch<T> sc;
+        std::vector<int64_t> items((size_t)R);
+        std::vector<T*> orow((size_t)R);
+        std::vector<const T*> brow((size_t)R, pw.b.data());
+        for (int64_t i0 = begin; i0 < end; i0 += R) {
+            const int64_t rows = std::min(R, end - i0);
+            for (int64_t r = 0; r < rows; ++r) {
+                const int64_t item = i0 + r;
+                items[(size_t)r] = item;
+                orow[(size_t)r] = direct ? out + (item / g.ho) * g.os0 + (item % g.ho) * g.osh : buf + r * row_elems;
+            }
+            gemm_tile(pw, chunks, rb, s, xin, g.h, g.ho, items.data(), rows, brow.data(), orow.data(),
+                      direct ? g.op : rstride, sc);
+            if (direct) continue;
+            for (int64_t r = 0; r < rows; ++r) {
+                const int64_t item = i0 + r;
+                T* o = out + (item / g.ho) * g.os0 + (item % g.ho) * g.osh;
+                for (int64_t grp = 0; grp < g.G; ++grp)
+                    for (int64_t co = 0; co < g.cout_g; ++co) {
+                        const T* src = buf + r * row_elems + grp * pw.cpad + co;
+                        T* d = o + (grp * g.cout_g + co) * g.oc;
+                        for (int64_t ox = 0; ox < g.wo; ++ox) d[ox * g.op] = src[ox * rstride];
+                    }
+            }
+        }
+    };
+    const int64_t row_cost = std::max<int64_t>(1, g.wo * g.c_out * g.cin_g * s.kh * s.kw);
+    parallel_for(g.n * g.ho, nthreads, grain::min_items(grain::kConv, row_cost), work);
+}
+
+// ---------------------------------------------------------------------------- depthwise
+
+// The output columns [lo, hi) whose tap kj reads inside the input.
+inline void tap_columns(const Geometry& g, const ConvSpec& s, int64_t kj, int64_t& lo, int64_t& hi) {
+    const int64_t e = kj * s.dw - s.pw;  // input column of output 0
+    lo = std::min(g.wo, std::max<int64_t>(0, ceil_div(-e, s.sw)));
+    hi = std::max(lo, std::min(g.wo, ceil_div(g.w - e, s.sw)));
+}
+
+// NCHW: one output row of one channel at a time, in column segments over which the set of
+// taps inside the input is constant. Stride s reads the input row through its s phases
+// (phase r holds columns r, r + s, ...), so every tap is a unit-stride vector load.
+template <class T>
+void depthwise_planar(const Geometry& g, const ConvSpec& s, const T* x, const T* wt, const T* bias, T* out,
+                      int nthreads) {
+    using L = Lanes<T>;
+    const int64_t K = s.kh * s.kw, sw = s.sw;
+    // Segment boundaries: every lo / hi of a tap column, and the row's ends.
+    std::vector<int64_t> lo((size_t)s.kw), hi((size_t)s.kw), cuts = {0, g.wo};
+    for (int64_t kj = 0; kj < s.kw; ++kj) {
+        tap_columns(g, s, kj, lo[(size_t)kj], hi[(size_t)kj]);
+        cuts.push_back(lo[(size_t)kj]);
+        cuts.push_back(hi[(size_t)kj]);
+    }
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    const int64_t pw_len = (g.w + sw - 1) / sw;  // columns per phase
+
+    auto work = [&](int64_t begin, int64_t end) {
+        Scratch<T> phase_buf;
+        T* ph = sw > 1 ? phase_buf.get(s.kh * sw * pw_len) : nullptr;
+        std::vector<int64_t> ki((size_t)s.kh), iy((size_t)s.kh);
+        std::vector<const T*> xr((size_t)K);
+        std::vector<T> wr((size_t)K);
+        for (int64_t item = begin; item < end; ++item) {
+            const int64_t oy = item % g.ho, c = (item / g.ho) % g.c_in, n = item / (g.ho * g.c_in);
+            const int nr = valid_rows(g.h, s, oy, ki.data(), iy.data());
+            const T* plane = x + n * g.xs0 + c * g.xc;
+            // Row r of the taps: base pointers of the phases (e = kj*d - p reads phase e mod s at e div s).
+            std::vector<const T*> rowp((size_t)nr);
+            for (int r = 0; r < nr; ++r) {
+                const T* src = plane + iy[(size_t)r] * g.xsh;
+                if (sw == 1) {
+                    rowp[(size_t)r] = src;
+                    continue;
+                }
+                T* d = ph + r * sw * pw_len;
+                for (int64_t ix = 0; ix < g.w; ++ix) d[(ix % sw) * pw_len + ix / sw] = src[ix];
+                rowp[(size_t)r] = d;
+            }
+            T* o = out + n * g.os0 + c * g.oc + oy * g.osh;
+            const T b = bias ? bias[c] : T(0);
+            for (size_t si = 0; si + 1 < cuts.size(); ++si) {
+                const int64_t x0 = cuts[si], x1 = cuts[si + 1];
+                int nt = 0;
+                for (int r = 0; r < nr; ++r)
+                    for (int64_t kj = 0; kj < s.kw; ++kj) {
+                        if (x0 < lo[(size_t)kj] || x0 >= hi[(size_t)kj]) continue;
+                        const int64_t e = kj * s.dw - s.pw;  // column of output 0: ox*s + e = (ox + q)*s + ph
+                        const int64_t q = e >= 0 ? e / sw : -((-e + sw - 1) / sw), phs = e - q * sw;
+                        xr[(size_t)nt] = rowp[(size_t)r] + (sw == 1 ? 0 : phs * pw_len) + q;
+                        wr[(size_t)nt++] = wt[c * K + ki[(size_t)r] * s.kw + kj];
+                    }
+                int64_t ox = x0;
+                if constexpr (simd::kSimd) {
+                    using S = typename L::S;
+                    using V = typename S::V;
+                    constexpr int N = L::N;
+                    auto run = [&](auto u_count) {
+                        constexpr int U = decltype(u_count)::value;
+                        V a[U];
+                        for (int u = 0; u < U; ++u) a[u] = S::set1(b);
+                        for (int t = 0; t < nt; ++t) {
+                            const V wv = S::set1(wr[(size_t)t]);
+                            for (int u = 0; u < U; ++u) {
+                                const V xv = S::load(xr[(size_t)t] + ox + u * N);
+                                if constexpr (simd::kHasFma) a[u] = S::fma(wv, xv, a[u]);
+                                else a[u] = S::add(a[u], S::mul(wv, xv));
+                            }
+                        }
+                        for (int u = 0; u < U; ++u) S::store(o + ox + u * N, a[u]);
+                    };
+                    for (; ox + 4 * N <= x1; ox += 4 * N) run(std::integral_constant<int, 4>{});
+                    for (; ox + N <= x1; ox += N) run(std::integral_constant<int, 1>{});
+                }
+                for (; ox < x1; ++ox) {
+                    T a = b;
+                    for (int t = 0; t < nt; ++t) {
+                        if constexpr (simd::kHasFma) a = std::fma(wr[(size_t)t], xr[(size_t)t][ox], a);
+                        else a = a + wr[(size_t)t] * xr[(size_t)t][ox];
+                    }
+                    o[ox] = a;
+                }
+            }
+        }
+    };
+    const int64_t row_cost = std::max<int64_t>(1, g.wo * K);
+    parallel_for(g.n * g.c_in * g.ho, nthreads, grain::min_items(grain::kConv, row_cost), work);
+}
+
+// Channels-last: per output pixel, vectors along channels, exactly the taps inside the input.
+template <class T>
+void depthwise_nhwc(const Geometry& g, const ConvSpec& s, const T* x, const T* wt, const T* bias, T* out,
+                    int nthreads) {
+    using L = Lanes<T>;
+    const int64_t K = s.kh * s.kw, C = g.c_in;
+    std::vector<T> wpk((size_t)(K * C)), bz((size_t)C);  // [tap][channel]
+    for (int64_t c = 0; c < C; ++c) {
+        bz[(size_t)c] = bias ? bias[c] : T(0);
+        for (int64_t k = 0; k < K; ++k) wpk[(size_t)(k * C + c)] = wt[c * K + k];
+    }
+    std::vector<int64_t> lo((size_t)s.kw), hi((size_t)s.kw);
+    for (int64_t kj = 0; kj < s.kw; ++kj) tap_columns(g, s, kj, lo[(size_t)kj], hi[(size_t)kj]);
+    auto work = [&](int64_t begin, int64_t end) {
+        std::vector<int64_t> ki((size_t)s.kh), iy((size_t)s.kh);
+        std::vector<const T*> xr((size_t)K), wr((size_t)K);
+        for (int64_t item = begin; item < end; ++item) {
+            const int64_t n = item / g.ho, oy = item % g.ho;
+            const int nr = valid_rows(g.h, s, oy, ki.data(), iy.data());
+            for (int64_t ox = 0; ox < g.wo; ++ox) {
+                int nt = 0;
+                for (int r = 0; r < nr; ++r)
+                    for (int64_t kj = 0; kj < s.kw; ++kj) {
+                        if (ox < lo[(size_t)kj] || ox >= hi[(size_t)kj]) continue;
+                        xr[(size_t)nt] = x + n * g.xs0 + iy[(size_t)r] * g.xsh + (ox * s.sw - s.pw + kj * s.dw) * g.xp;
+                        wr[(size_t)nt++] = wpk.data() + (ki[(size_t)r] * s.kw + kj) * C;
+                    }
+                T* o = out + n * g.os0 + oy * g.osh + ox * g.op;
+                int64_t c = 0;
+                if constexpr (simd::kSimd) {
+                    using S = typename L::S;
+                    using V = typename S::V;
+                    constexpr int N = L::N;
+                    auto run = [&](auto u_count) {
+                        constexpr int U = decltype(u_count)::value;
+                        V a[U];
+                        for (int u = 0; u < U; ++u) a[u] = S::load(bz.data() + c + u * N);
+                        for (int t = 0; t < nt; ++t)
+                            for (int u = 0; u < U; ++u) {
+                                const V wv = S::load(wr[(size_t)t] + c + u * N), xv = S::load(xr[(size_t)t] + c + u * N);
+                                if constexpr (simd::kHasFma) a[u] = S::fma(wv, xv, a[u]);
+                                else a[u] = S::add(a[u], S::mul(wv, xv));
+                            }
+                        for (int u = 0; u < U; ++u) S::store(o + c + u * N, a[u]);
+                    };
+                    for (; c + 4 * N <= C; c += 4 * N) run(std::integral_constant<int, 4>{});
+                    for (; c + N <= C; c += N) run(std::integral_constant<int, 1>{});
+                }
+                for (; c < C; ++c) {
+                    T a = bz[(size_t)c];
+                    for (int t = 0; t < nt; ++t) {
+                        if constexpr (simd::kHasFma) a = std::fma(wr[(size_t)t][c], xr[(size_t)t][c], a);
+                        else a = a + wr[(size_t)t][c] * xr[(size_t)t][c];
+                    }
+                    o[c] = a;
+                }
+            }
+        }
+    };
+    const int64_t row_cost = std::max<int64_t>(1, g.wo * C * K);
+    parallel_for(g.n * g.ho, nthreads, grain::min_items(grain::kConv, row_cost), work);
+}
+
+template <class T>
+void conv2d_impl(const Image& xim, const void* wv, const void* bv, const Image& oim, const ConvSpec& spec,
+                 int nthreads) {
+    Geometry g;
+    const int64_t item = (int64_t)sizeof(T);
+    g.n = xim.n0; g.c_in = xim.n1 * xim.cn; g.h = xim.h; g.w = xim.w;
+    g.c_out = oim.n1 * oim.cn; g.ho = oim.h; g.wo = oim.w;
+    g.G = spec.groups; g.cin_g = g.c_in / g.G; g.cout_g = g.c_out / g.G;
+    g.xs0 = xim.s0 / item; g.xsh = xim.sh / item; g.xc = xim.cn > 1 ? 1 : xim.s1 / item; g.xp = xim.cn;
+    g.os0 = oim.s0 / item; g.osh = oim.sh / item; g.oc = oim.cn > 1 ? 1 : oim.s1 / item; g.op = oim.cn;
+    const T* x = (const T*)xim.data;
+    const T* w = (const T*)wv;
+    const T* b = (const T*)bv;
+    T* out = (T*)oim.data;
+    if (g.cin_g == 1 && g.cout_g == 1 && g.G > 1) {
+        // Depthwise: vectors along rows (both sides planar) or along channels (both with
+        // unit channel stride; a one-pixel-wide map is both). Other pairs take the GEMM.
+        if (g.xp == 1 && g.op == 1) return depthwise_planar<T>(g, spec, x, w, b, out, nthreads);
+        if (g.xc == 1 && g.oc == 1) return depthwise_nhwc<T>(g, spec, x, w, b, out, nthreads);
+    }
+    conv_gemm<T>(g, spec, x, w, b, out, nthreads);
+}
+
+}  // namespace
+
+PK_REGISTER(conv2d, conv2d_impl, float, double);
+
+}  // namespace PK_ISA_NS
+}  // namespace pk

@@ -1,0 +1,327 @@
+// The implicit GEMM of conv2d and aspp, compiled into each of their kernel files per ISA
+// level: the register-blocked micro-kernel, the blocks of an output row with the tap
+// columns each needs, the channels-last input view, the packed weights and one output
+// row of a convolution.
+//
+// A block of MR output pixels of one row times NV vectors of output channels stays in
+// registers; for every tap and input channel the kernel loads the NV weight vectors once
+// and broadcasts each pixel's input value into them. Vectors run along output channels, so
+// a row of any width wastes nothing (a 33-wide map in vectors along columns would waste
+// half), and every (pixel, channel) accumulator sums bias, taps, channels in the same
+// order at every ISA level and thread count.
+//
+// Taps that read only padding are never computed: tap rows outside the input are dropped
+// per output row, tap columns per block of pixels; a tap that reads the input for some
+// pixels of a block reads zeros for the others (w * 0 added: a finite weight gives the
+// bits of the skipped tap, as torch's zero padding does).
+#pragma once
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "core/grain.hpp"
+#include "core/kernels.hpp"
+#include "core/parallel.hpp"
+#include "core/store.hpp"
+#include "simd/simd.hpp"
+
+namespace pk {
+namespace PK_ISA_NS {
+namespace {
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+template <class T>
+struct Lanes {
+    using S = std::conditional_t<std::is_same_v<T, double>, simd::F64, simd::F32>;
+    static constexpr int N = simd::kSimd ? simd::kLanes<T> : 4;  // lanes of one vector (or of a scalar "vector")
+    // Pixels per block for NV = 1, 2 channel vectors: MR * NV accumulators, NV weight
+    // vectors and a broadcast within the vector registers (32 with AVX-512, else 16).
+    static constexpr int kMR1 = simd::kBits == 512 ? 24 : simd::kSimd ? 12 : 4;
+    static constexpr int kMR2 = simd::kBits == 512 ? 14 : simd::kSimd ? 6 : 4;
+};
+
+// out[i*opix + v*N + l] = start + sum over taps t, channels c of
+// w[t][c*NV*N + v*N + l] * x[t][i*xpix + c], for pixels i < MR, lanes v*N + l < NV*N,
+// where start is out's value (accumulate) or bias[v*N + l].
+template <int MR, int NV, class T>
+void block(const T* const* x, int64_t xpix, const T* const* w, int ntaps, int64_t cin, const T* bias, T* out,
+           int64_t opix, bool accumulate) {
+    using L = Lanes<T>;
+    constexpr int N = L::N, W = NV * N;
+    if constexpr (simd::kSimd) {
+        using S = typename L::S;
+        using V = typename S::V;
+        V acc[MR][NV];
+        for (int v = 0; v < NV; ++v) {
+            const V b = S::load(bias + v * N);
+            for (int i = 0; i < MR; ++i) acc[i][v] = accumulate ? S::load(out + i * opix + v * N) : b;
+        }
+        for (int t = 0; t < ntaps; ++t) {
+            const T* xp = x[t];
+            const T* wp = w[t];
+            for (int64_t c = 0; c < cin; ++c, ++xp, wp += W) {
+                V wv[NV];
+                for (int v = 0; v < NV; ++v) wv[v] = S::load(wp + v * N);
+                for (int i = 0; i < MR; ++i) {
+                    const V xv = S::set1(xp[i * xpix]);
+                    for (int v = 0; v < NV; ++v) {
+                        if constexpr (simd::kHasFma) acc[i][v] = S::fma(wv[v], xv, acc[i][v]);
+                        else acc[i][v] = S::add(acc[i][v], S::mul(wv[v], xv));
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < MR; ++i)
+            for (int v = 0; v < NV; ++v) S::store(out + i * opix + v * N, acc[i][v]);
+    } else {
+        T acc[MR][W];
+        for (int i = 0; i < MR; ++i)
+            for (int l = 0; l < W; ++l) acc[i][l] = accumulate ? out[i * opix + l] : bias[l];
+        for (int t = 0; t < ntaps; ++t) {
+            const T* xp = x[t];
+            const T* wp = w[t];
+            for (int64_t c = 0; c < cin; ++c, ++xp, wp += W)
+                for (int i = 0; i < MR; ++i)
+                    for (int l = 0; l < W; ++l) acc[i][l] = acc[i][l] + wp[l] * xp[i * xpix];
+        }
+        for (int i = 0; i < MR; ++i)
+            for (int l = 0; l < W; ++l) out[i * opix + l] = acc[i][l];
+    }
+}
+
+template <class T>
+using BlockFn = void (*)(const T* const*, int64_t, const T* const*, int, int64_t, const T*, T*, int64_t, bool);
+
+// block<m, NV, T> for m = 1..MR, indexed by m - 1.
+template <int NV, class T, int... I>
+constexpr std::array<BlockFn<T>, sizeof...(I)> block_table(std::integer_sequence<int, I...>) {
+    return {&block<I + 1, NV, T>...};
+}
+
+// A convolution's weights as [group][channel block][ki][kj][ci][OCB] (OCB = NV vectors of
+// output channels, zero beyond the group's channels) and its bias as [group][cpad], with
+// the micro-kernels for that block width.
+template <class T>
+struct PackedWeights {
+    int64_t G = 1, cin_g = 1, cout_g = 1, kh = 1, kw = 1, ocb = 1, nocb = 1, cpad = 1, mr = 1;
+    std::vector<T> w, b;
+    const BlockFn<T>* table = nullptr;
+
+    // weight: (G * cout_g, cin_g, kh, kw) contiguous; bias: G * cout_g values or null.
+    PackedWeights(const T* weight, const T* bias, int64_t groups, int64_t cout_per_group, int64_t cin_per_group,
+                  int64_t kernel_h, int64_t kernel_w)
+        : G(groups), cin_g(cin_per_group), cout_g(cout_per_group), kh(kernel_h), kw(kernel_w) {
+        using L = Lanes<T>;
+        static const auto t1 = block_table<1, T>(std::make_integer_sequence<int, L::kMR1>{});
+        static const auto t2 = block_table<2, T>(std::make_integer_sequence<int, L::kMR2>{});
+        const bool one = cout_g <= L::N;
+        ocb = (one ? 1 : 2) * L::N;
+        mr = one ? L::kMR1 : L::kMR2;
+        table = one ? t1.data() : t2.data();
+        nocb = (cout_g + ocb - 1) / ocb;
+        cpad = nocb * ocb;
+        const int64_t K = kh * kw;
+        w.assign((size_t)(G * cpad * K * cin_g), T(0));
+        b.assign((size_t)(G * cpad), T(0));
+        for (int64_t grp = 0; grp < G; ++grp)
+            for (int64_t co = 0; co < cout_g; ++co) {
+                const int64_t blk = co / ocb, l = co % ocb, oc = grp * cout_g + co;
+                b[(size_t)(grp * cpad + co)] = bias ? bias[oc] : T(0);
+                for (int64_t ci = 0; ci < cin_g; ++ci)
+                    for (int64_t k = 0; k < K; ++k)
+                        w[(size_t)((((grp * nocb + blk) * K + k) * cin_g + ci) * ocb + l)] = weight[(oc * cin_g + ci) * K + k];
+            }
+    }
+    const T* tap(int64_t grp, int64_t blk, int64_t ki, int64_t kj) const {
+        return w.data() + (((grp * nocb + blk) * kh + ki) * kw + kj) * cin_g * ocb;
+    }
+};
+
+// The blocks of an output row: ceil(wo / mr) of balanced widths, per block the tap columns
+// that read the input for at least one of its pixels, and the zero columns left and right
+// of the input those reads need.
+struct RowBlocks {
+    std::vector<int64_t> x0;               // block b: output columns [x0[b], x0[b + 1])
+    std::vector<std::vector<int64_t>> kj;  // its tap columns
+    int64_t lpad = 0, rpad = 0;
+
+    RowBlocks(int64_t wo, int64_t w, int64_t kw, int64_t sw, int64_t pw, int64_t dw, int64_t mr) {
+        const int64_t nb = (wo + mr - 1) / mr;
+        x0.resize((size_t)nb + 1);
+        kj.resize((size_t)nb);
+        for (int64_t b = 0; b <= nb; ++b) x0[(size_t)b] = wo * b / nb;
+        for (int64_t b = 0; b < nb; ++b)
+            for (int64_t j = 0; j < kw; ++j) {
+                const int64_t first = x0[(size_t)b] * sw - pw + j * dw, last = (x0[(size_t)b + 1] - 1) * sw - pw + j * dw;
+                const int64_t i0 = std::max<int64_t>(0, ceil_div(-first, sw));  // first pixel reading column >= 0
+                if (last < 0 || x0[(size_t)b] + i0 >= x0[(size_t)b + 1] || first + i0 * sw >= w) continue;
+                kj[(size_t)b].push_back(j);
+                lpad = std::max(lpad, -first);
+                rpad = std::max(rpad, last - (w - 1));
+            }
+    }
+    int64_t blocks() const { return (int64_t)kj.size(); }
+};
+
+// An input (n, c, h, w) read as channels-last rows: pixel (n, iy, ix), channel ch at
+// base + n*sn + iy*srow + ix*spix + ch. In place when the channels are contiguous and no
+// read leaves the input; otherwise a copy with lpad and rpad zero columns (one pass over
+// the input, against C_out multiply-adds per tap and element).
+template <class T>
+struct ChannelsLast {
+    const T* base = nullptr;
+    int64_t sn = 0, srow = 0, spix = 0;
+    std::unique_ptr<T[]> buf;
+
+    // x's strides in elements: image, row, channel, pixel.
+    ChannelsLast(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, int64_t xs0, int64_t xsh, int64_t xc,
+                 int64_t xp, int64_t lpad, int64_t rpad, int nthreads) {
+        if (xc == 1 && lpad == 0 && rpad == 0) {
+            base = x; sn = xs0; srow = xsh; spix = xp;
+            return;
+        }
+        const int64_t wp = lpad + w + rpad;
+        buf.reset(new T[(size_t)(n * h * wp * c)]);  // every element written below
+        T* const d0 = buf.get();
+        parallel_for(n * h, nthreads, grain::min_items(grain::kConvPad, wp * c), [&](int64_t b, int64_t e) {
+            for (int64_t row = b; row < e; ++row) {
+                T* d = d0 + row * wp * c;
+                std::fill(d, d + lpad * c, T(0));
+                std::fill(d + (lpad + w) * c, d + wp * c, T(0));
+                d += lpad * c;
+                const T* src = x + (row / h) * xs0 + (row % h) * xsh;
+                if (xc == 1) {
+                    for (int64_t ix = 0; ix < w; ++ix) std::copy_n(src + ix * xp, c, d + ix * c);
+                } else {
+                    // Planar to channels-last, eight channels per pass over the row.
+                    for (int64_t c0 = 0; c0 < c; c0 += 8) {
+                        const int64_t cn = std::min<int64_t>(8, c - c0);
+                        for (int64_t ix = 0; ix < w; ++ix)
+                            for (int64_t k = 0; k < cn; ++k) d[ix * c + c0 + k] = src[(c0 + k) * xc + ix * xp];
+                    }
+                }
+            }
+        });
+        base = d0 + lpad * c;
+        sn = h * wp * c;
+        srow = wp * c;
+        spix = c;
+    }
+};
+
+// The tap rows ki of output row oy that read input rows iy in [0, h).
+inline int valid_rows(int64_t h, const ConvSpec& s, int64_t oy, int64_t* ki, int64_t* iy) {
+    int n = 0;
+    for (int64_t k = 0; k < s.kh; ++k) {
+        const int64_t y = oy * s.sh - s.ph + k * s.dh;
+        if (y >= 0 && y < h) {
+            ki[n] = k;
+            iy[n++] = y;
+        }
+    }
+    return n;
+}
+
+// The sum of a block runs over its taps (ki, kj ascending), then channels; it is computed
+// in chunks of about kDepth (tap, channel) pairs, each a run of that sequence, so every
+// accumulator sees the same operations in the same order whatever the chunks (the partial
+// sums are stored and reloaded exactly). A chunk's weights for one channel block stay in
+// L1 while every block of a tile of rows streams through them, and the tile's input stays
+// in L2 across the channel blocks: the weights are read from L3 or memory once per tile,
+// not once per block.
+template <class T>
+struct Chunks {
+    struct Chunk {
+        int64_t k0, k1, c0, c1;  // taps [k0, k1) of kh*kw, channels [c0, c1)
+    };
+    std::vector<Chunk> list;
+    Chunks(const PackedWeights<T>& pw) {
+        const int64_t depth = std::max<int64_t>(64, 16384 / (pw.ocb * (int64_t)sizeof(T)));  // 16 KiB of weights
+        const int64_t K = pw.kh * pw.kw;
+        if (pw.cin_g >= depth) {
+            for (int64_t k = 0; k < K; ++k)
+                for (int64_t c = 0; c < pw.cin_g; c += depth) list.push_back({k, k + 1, c, std::min(pw.cin_g, c + depth)});
+        } else {
+            const int64_t per = std::max<int64_t>(1, depth / pw.cin_g);
+            for (int64_t k = 0; k < K; k += per) list.push_back({k, std::min(K, k + per), 0, pw.cin_g});
+        }
+    }
+};
+
+// Rows of output computed together: as many as keep a tile of input and results within
+// L2 (each row at most about `row_bytes`), at most 8.
+inline int64_t tile_rows(int64_t row_bytes) {
+    return std::max<int64_t>(1, std::min<int64_t>(8, (int64_t(512) << 10) / std::max<int64_t>(1, row_bytes)));
+}
+
+// Per-thread state of gemm_tile.
+template <class T>
+struct TileScratch {
+    std::vector<const T*> xt, wt;
+    std::vector<int64_t> iy;    // [row][ki]: input row, or -1 outside the input
+    std::vector<char> started;  // [row][group][channel block][block]
+};
+
+// Output rows items[r] = n * ho + oy for r < rows, every group and channel block: channel
+// co of group grp of pixel ox goes to orow[r][ox*opix + grp*pw.cpad + co] (padding
+// channels included), starting from brow[r] ([group][cpad]).
+template <class T>
+void gemm_tile(const PackedWeights<T>& pw, const Chunks<T>& ch, const RowBlocks& rb, const ConvSpec& s,
+               const ChannelsLast<T>& xin, int64_t h, int64_t ho, const int64_t* items, int64_t rows,
+               const T* const* brow, T* const* orow, int64_t opix, TileScratch<T>& sc) {
+    const int64_t K = s.kh * s.kw, nb = rb.blocks();
+    sc.xt.resize((size_t)K);
+    sc.wt.resize((size_t)K);
+    sc.iy.assign((size_t)(rows * s.kh), -1);
+    sc.started.assign((size_t)(rows * pw.G * pw.nocb * nb), 0);
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t ki = 0; ki < s.kh; ++ki) {
+            const int64_t y = (items[r] % ho) * s.sh - s.ph + ki * s.dh;
+            if (y >= 0 && y < h) sc.iy[(size_t)(r * s.kh + ki)] = y;
+        }
+    for (int64_t grp = 0; grp < pw.G; ++grp)
+        for (const auto& c : ch.list)
+            for (int64_t blk = 0; blk < pw.nocb; ++blk)
+                for (int64_t r = 0; r < rows; ++r) {
+                    const T* xn = xin.base + (items[r] / ho) * xin.sn + grp * pw.cin_g + c.c0;
+                    for (int64_t b = 0; b < nb; ++b) {
+                        const int64_t x0 = rb.x0[(size_t)b], m = rb.x0[(size_t)b + 1] - x0;
+                        int ntaps = 0;
+                        for (int64_t ki = c.k0 / s.kw; ki <= (c.k1 - 1) / s.kw; ++ki) {
+                            const int64_t y = sc.iy[(size_t)(r * s.kh + ki)];
+                            if (y < 0) continue;
+                            for (int64_t kj : rb.kj[(size_t)b]) {
+                                const int64_t k = ki * s.kw + kj;
+                                if (k < c.k0 || k >= c.k1) continue;
+                                sc.xt[(size_t)ntaps] = xn + y * xin.srow + (x0 * s.sw - s.pw + kj * s.dw) * xin.spix;
+                                sc.wt[(size_t)ntaps++] = pw.tap(grp, blk, ki, kj) + c.c0 * pw.ocb;
+                            }
+                        }
+                        if (!ntaps) continue;
+                        char& st = sc.started[(size_t)(((r * pw.G + grp) * pw.nocb + blk) * nb + b)];
+                        pw.table[m - 1](sc.xt.data(), s.sw * xin.spix, sc.wt.data(), ntaps, c.c1 - c.c0,
+                                        brow[r] + grp * pw.cpad + blk * pw.ocb,
+                                        orow[r] + x0 * opix + grp * pw.cpad + blk * pw.ocb, opix, st != 0);
+                        st = 1;
+                    }
+                }
+    // Blocks no tap reaches: the bias alone.
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t grp = 0; grp < pw.G; ++grp)
+            for (int64_t blk = 0; blk < pw.nocb; ++blk)
+                for (int64_t b = 0; b < nb; ++b)
+                    if (!sc.started[(size_t)(((r * pw.G + grp) * pw.nocb + blk) * nb + b)]) {
+                        const int64_t x0 = rb.x0[(size_t)b];
+                        pw.table[rb.x0[(size_t)b + 1] - x0 - 1](sc.xt.data(), 0, sc.wt.data(), 0, 0,
+                                                                brow[r] + grp * pw.cpad + blk * pw.ocb,
+                                                                orow[r] + x0 * opix + grp * pw.cpad + blk * pw.ocb, opix,
+                                                                false);
+                    }
+}
+
+}  // namespace
+}  // namespace PK_ISA_NS
+}  // namespace pk
