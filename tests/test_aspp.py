@@ -5,6 +5,7 @@ import pytest
 
 import pyramidkit as pk
 import pyramidkit.reference as ref
+from conftest import ISA_LEVELS, assert_close
 
 try:
     import torch
@@ -110,3 +111,167 @@ def test_fold_batch_norm_bad_input():
         pk.fold_batch_norm(w, None, **ok, eps=-1.0)
     with pytest.raises(ValueError, match=r"bias: expected shape \(3,\)"):
         pk.fold_batch_norm(w, np.zeros(4), **ok)
+
+
+# ---------------------------------------------------------------- pk.ASPP, pk.aspp
+
+def random_state_dict(rng, cin, cb, rates, cout=None):
+    """A torchvision ASPP state dict (as NumPy arrays) with random weights and running
+    statistics."""
+    cout = cb if cout is None else cout
+    nr = len(rates)
+    sd = {"convs.0.0.weight": rng.standard_normal((cb, cin, 1, 1)) / np.sqrt(cin)}
+    for i in range(1, nr + 1):
+        sd[f"convs.{i}.0.weight"] = rng.standard_normal((cb, cin, 3, 3)) / np.sqrt(9 * cin)
+    sd[f"convs.{nr + 1}.1.weight"] = rng.standard_normal((cb, cin, 1, 1)) / np.sqrt(cin)
+    sd["project.0.weight"] = rng.standard_normal((cout, (nr + 2) * cb, 1, 1)) / np.sqrt((nr + 2) * cb)
+    for bn, c in [(f"convs.{i}.1", cb) for i in range(nr + 1)] + [(f"convs.{nr + 1}.2", cb), ("project.1", cout)]:
+        sd.update({f"{bn}.weight": rng.uniform(0.5, 1.5, c), f"{bn}.bias": rng.uniform(-0.5, 0.5, c),
+                   f"{bn}.running_mean": rng.uniform(-0.3, 0.3, c), f"{bn}.running_var": rng.uniform(0.5, 2, c),
+                   f"{bn}.num_batches_tracked": np.array(10)})
+    return sd
+
+
+def aspp_bound(x, sd):
+    return float(np.abs(x).max() * 10 + 10)
+
+
+CASES = [((2, 6, 13, 11), (2, 4, 6), 7), ((1, 40, 33, 33), (12, 24, 36), 48), ((1, 70, 17, 20), (6, 12, 18), 33),
+         ((3, 4, 7), (1, 3, 5), 5), ((1, 19, 9, 40), (1, 2), 20), ((2, 9, 6, 5), (3,), 70)]
+
+
+@needs_torch
+@pytest.mark.parametrize("shape,rates,cb", CASES, ids=[str(c[0]) for c in CASES])
+def test_aspp_matches_torch_module(shape, rates, cb):
+    torch.manual_seed(0)
+    m = _torch_aspp(shape[-3], cb, rates)
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.uniform_(-1, 1)
+                mod.running_var.uniform_(0.5, 2)
+                mod.weight.uniform_(0.5, 1.5)
+                mod.bias.uniform_(-0.5, 0.5)
+    m.eval()
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    tx = torch.from_numpy(x if x.ndim == 4 else x[None])
+    with torch.no_grad():
+        want = m(tx).numpy()
+        want_cl = m(tx.contiguous(memory_format=torch.channels_last))
+    want = want if x.ndim == 4 else want[0]
+    head = pk.ASPP.from_torchvision(m.state_dict(), rates)    # torch tensors as the mapping's values
+    got = head(x)
+    assert got.shape == want.shape and got.dtype == np.float32 and got.flags.c_contiguous
+    assert_close(got, want, np.float32, ulps=64, scale=float(np.abs(want).max()) + 1)
+    if x.ndim == 4:
+        x_cl = tx.contiguous(memory_format=torch.channels_last).numpy()
+        got_cl = head(x_cl)
+        # answered channels-last (torch's module answers NCHW here: its cat meets the
+        # NCHW pooled branch), the same bits as from NCHW
+        assert got_cl.transpose(0, 2, 3, 1).flags.c_contiguous
+        np.testing.assert_array_equal(got_cl, got)
+        assert_close(got_cl, want_cl.numpy(), np.float32, ulps=64, scale=float(np.abs(want).max()) + 1)
+        got64 = head(x.astype(np.float64))
+        np.testing.assert_allclose(got64, ref.aspp(x.astype(np.float64), m.state_dict(), rates), rtol=1e-11,
+                                   atol=1e-11)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_aspp_matches_reference(dtype, isa):
+    rng = np.random.default_rng(3)
+    for shape, rates, cb in CASES:
+        sd = random_state_dict(rng, shape[-3], cb, rates, cout=cb + 3)
+        x = rng.standard_normal(shape).astype(dtype)
+        want = ref.aspp(x, sd, rates)
+        got = pk.ASPP.from_torchvision(sd, rates)(x)
+        assert got.shape == want.shape and got.dtype == dtype
+        assert_close(got, want, dtype, ulps=64, scale=float(np.abs(want).max()) + 1, err_msg=str((shape, rates, cb)))
+
+
+def test_aspp_functional_equals_composition_of_conv2d():
+    """pk.aspp is the composition of conv2d, ReLU, the image mean and concatenation (within
+    rounding: its projection starts from the pool branch's share, the composition ends with it)."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 12, 15, 14)).astype(np.float32)
+    rates, cb, cout = (3, 7, 20), 10, 9
+    ws = [rng.standard_normal((cb, 12, 1, 1)).astype(np.float32)]
+    ws += [rng.standard_normal((cb, 12, 3, 3)).astype(np.float32) for _ in rates]
+    bs = [rng.standard_normal(cb).astype(np.float32) for _ in ws]
+    pw, pb = rng.standard_normal((cb, 12, 1, 1)).astype(np.float32), rng.standard_normal(cb).astype(np.float32)
+    wp, bp = rng.standard_normal((cout, 5 * cb, 1, 1)).astype(np.float32), rng.standard_normal(cout).astype(np.float32)
+    got = pk.aspp(x, ws, bs, pw, pb, wp, bp, rates)
+    relu = lambda a: np.maximum(a, 0)  # noqa: E731
+    parts = [relu(pk.conv2d(x, ws[0], bs[0]))]
+    parts += [relu(pk.conv2d(x, w, b, padding=r, dilation=r)) for w, b, r in zip(ws[1:], bs[1:], rates)]
+    pooled = relu(pk.conv2d(x.mean(axis=(2, 3), keepdims=True), pw, pb))
+    parts.append(np.broadcast_to(pooled, parts[0].shape))
+    want = relu(pk.conv2d(np.concatenate(parts, axis=1), wp, bp))
+    assert_close(got, want, np.float32, ulps=64, scale=float(np.abs(want).max()) + 1)
+    # biases None are zeros
+    z = [np.zeros(cb, np.float32)] * len(ws)
+    np.testing.assert_array_equal(pk.aspp(x, ws, None, pw, None, wp, None, rates),
+                                  pk.aspp(x, ws, z, pw, z[0], wp, np.zeros(cout, np.float32), rates))
+
+
+def test_aspp_identical_across_threads_layouts_and_levels():
+    rng = np.random.default_rng(5)
+    sd = random_state_dict(rng, 37, 40, (2, 5, 9))
+    head = pk.ASPP.from_torchvision(sd, (2, 5, 9))
+    x = rng.standard_normal((2, 37, 11, 30)).astype(np.float32)
+    x_cl = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    outs = {}
+    for level in ISA_LEVELS:
+        for n in (1, 2):
+            with pk.max_simd(level), pk.num_threads(n):
+                for v in (x, x_cl):
+                    outs.setdefault(level == "baseline", set()).add(np.ascontiguousarray(head(v)).tobytes())
+    assert all(len(v) == 1 for v in outs.values())
+
+
+def test_aspp_rate_beyond_the_map_is_its_centre_tap():
+    """At rate 36 on a 33 x 33 map every outer tap of a 3x3 branch reads only padding: it
+    is never computed (infinite outer weights change nothing), so the branch is its centre."""
+    rng = np.random.default_rng(6)
+    sd = random_state_dict(rng, 8, 6, (36,))
+    x = rng.standard_normal((1, 8, 33, 33)).astype(np.float32)
+    want = pk.ASPP.from_torchvision(sd, (36,))(x)
+    w = sd["convs.1.0.weight"].copy()
+    centre = w[:, :, 1, 1].copy()
+    w[:] = np.inf
+    w[:, :, 1, 1] = centre
+    got = pk.ASPP.from_torchvision({**sd, "convs.1.0.weight": w}, (36,))(x)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_aspp_bad_input():
+    rng = np.random.default_rng(7)
+    sd = random_state_dict(rng, 4, 3, (1, 2, 3))
+    with pytest.raises(KeyError, match="convs.4.1.weight"):
+        pk.ASPP.from_torchvision({k: v for k, v in sd.items() if not k.startswith("convs.4")}, (1, 2, 3))
+    with pytest.raises(KeyError, match="convs.3"):
+        pk.ASPP.from_torchvision(sd, (1, 2, 3, 4))          # one rate too many: no 3x3 weights for it
+    with pytest.raises(ValueError, match="more branches"):
+        pk.ASPP.from_torchvision(sd, (1, 2))
+    with pytest.raises(ValueError, match="rates"):
+        pk.ASPP.from_torchvision(sd, (1, 0, 3))
+    with pytest.raises(TypeError, match="rates"):
+        pk.ASPP.from_torchvision(sd, 12)
+    head = pk.ASPP.from_torchvision(sd, (1, 2, 3))
+    with pytest.raises(ValueError, match="expected shape"):
+        head(np.zeros((1, 5, 8, 8), np.float32))          # 5 channels, the weights take 4
+    with pytest.raises(TypeError, match="int32"):
+        head(np.zeros((1, 4, 8, 8), np.int32))
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        head(np.zeros((4, 8), np.float32))
+    x = np.zeros((1, 4, 6, 6), np.float32)
+    w1 = np.zeros((3, 4, 1, 1), np.float32)
+    w3 = np.zeros((3, 4, 3, 3), np.float32)
+    wp = np.zeros((2, 15, 1, 1), np.float32)
+    with pytest.raises(ValueError, match="branch_weights: expected 4"):
+        pk.aspp(x, [w1, w3], None, w1, None, wp, None, (1, 2, 3))
+    with pytest.raises(TypeError, match="differs"):
+        pk.aspp(x, [w1, w3, w3, w3.astype(np.float64)], None, w1, None, wp, None, (1, 2, 3))
+    with pytest.raises(ValueError, match="project_weight"):
+        pk.aspp(x, [w1, w3, w3, w3], None, w1, None, wp[:, :14], None, (1, 2, 3))
+    assert pk.aspp(x, [w1, w3, w3, w3], None, w1, None, wp, None, (1, 2, 3)).shape == (1, 2, 6, 6)
+    assert pk.aspp(x[:0], [w1, w3, w3, w3], None, w1, None, wp, None, (1, 2, 3)).shape == (0, 2, 6, 6)

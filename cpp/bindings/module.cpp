@@ -8,6 +8,7 @@ void bind_blur(py::module_& m);
 void bind_resample(py::module_& m);
 void bind_conv_transpose(py::module_& m);
 void bind_conv2d(py::module_& m);
+void bind_aspp(py::module_& m);
 void bind_pool(py::module_& m);
 void bind_downsample(py::module_& m);
 void bind_config(py::module_& m);
@@ -21,6 +22,7 @@ PYBIND11_MODULE(_core, m) {
     pk::bind::bind_resample(m);
     pk::bind::bind_conv_transpose(m);
     pk::bind::bind_conv2d(m);
+    pk::bind::bind_aspp(m);
     pk::bind::bind_pool(m);
     pk::bind::bind_downsample(m);
     pk::bind::bind_config(m);

@@ -51,6 +51,17 @@ using ConvTransposeFn = void (*)(const Image& x, const void* weight, const void*
 // null.
 using Conv2dFn = void (*)(const Image& x, const void* weight, const void* bias, const Image& out,
                           const ConvSpec& spec, int nthreads);
+// aspp (ops/aspp/aspp.cpp): DeepLab's ASPP head with batch norms folded: branch 0 a 1x1
+// conv, branch j = 1..nrates a 3x3 conv of dilation and padding rates[j - 1], each
+// (cb, c_in, k, k) with cb biases and ReLU; then a 1x1 projection (c_out, (nrates + 1) * cb)
+// with per-image biases (n, c_out) and ReLU. x and out as conv2d's; out has x's size.
+struct AsppSpec {
+    int64_t nrates = 0;
+    const int64_t* rates = nullptr;
+    int64_t cb = 0;
+};
+using AsppFn = void (*)(const Image& x, const void* const* weights, const void* const* biases, const void* proj_weight,
+                        const void* proj_bias, const Image& out, const AsppSpec& spec, int nthreads);
 // fma_peak: `iterations` rounds of independent multiply-adds on each of nthreads threads;
 // returns the floating-point operations done (the benchmark times it).
 using FmaPeakFn = double (*)(int64_t iterations, int nthreads);
@@ -92,6 +103,7 @@ using UnpoolFn = int64_t (*)(const Image& src, const Image& idx, const Image& ds
     X(resample, ResampleFn)              \
     X(conv_transpose2d, ConvTransposeFn) \
     X(conv2d, Conv2dFn)                  \
+    X(aspp, AsppFn)                      \
     X(fma_peak, FmaPeakFn)               \
     X(pool, PoolFn)                      \
     X(max_unpool2d, UnpoolFn)            \

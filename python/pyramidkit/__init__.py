@@ -19,7 +19,7 @@ from .files import open_multiscale, write_multiscale
 from .resample import interpolate, resize
 from .conv2d import conv2d
 from .conv_transpose import bilinear_kernel, bilinear_upsample_weights, conv_transpose2d
-from .aspp import fold_batch_norm
+from .aspp import ASPP, aspp, fold_batch_norm
 from .pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d, pyramid_pool,
                    spatial_pyramid_pool)
 
@@ -28,7 +28,7 @@ __all__ = [
     "gaussian_blur", "gaussian_kernel", "dog_pyramid", "DogPyramid", "downsample", "multiscale", "write_multiscale", "open_multiscale",
     "resize", "interpolate", "conv2d", "conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights",
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d",
-    "spatial_pyramid_pool", "pyramid_pool", "fold_batch_norm",
+    "spatial_pyramid_pool", "pyramid_pool", "ASPP", "aspp", "fold_batch_norm",
     "get_num_threads", "set_num_threads", "num_threads",
     "simd_levels", "set_max_simd", "max_simd", "show_config", "config",
     "clear_cache", "cache_limit", "set_cache_limit",

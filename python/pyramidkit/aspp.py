@@ -1,14 +1,26 @@
-"""DeepLab's atrous spatial pyramid pooling (ASPP): so far the batch-norm folding that
-its fused form uses."""
+"""DeepLab's atrous spatial pyramid pooling (ASPP) in one call: ``pk.ASPP`` from a
+torchvision state dict, the functional ``pk.aspp`` for weights held as arrays, and the
+batch-norm folding both use.
+
+The fused kernel (cpp/ops/aspp/aspp.cpp) computes, per tile of rows, the 1x1 branch and
+the 3x3 branches into a channels-last buffer and projects it at once, so the
+concatenation of the branches never exists as an array; taps that read only padding are
+skipped; the image-pool branch, a constant over the pixels, becomes a per-image bias of
+the projection.
+"""
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+import numbers
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._args import as_array
+from . import _core
+from ._args import CONV_DTYPES, as_array, channels_last, check_dtype
+from ._config import get_num_threads
+from ._memory import new_array
 
-__all__ = ["fold_batch_norm"]
+__all__ = ["ASPP", "aspp", "fold_batch_norm"]
 
 
 def fold_batch_norm(weight: Any, bias: Optional[Any], running_mean: Any, running_var: Any, gamma: Any, beta: Any,
@@ -68,3 +80,184 @@ def fold_batch_norm(weight: Any, bias: Optional[Any], running_mean: Any, running
     wf = w.astype(np.float64) * s.reshape((c,) + (1,) * (w.ndim - 1))
     bf = stats["beta"] + (stats["bias"] - stats["running_mean"]) * s
     return wf.astype(w.dtype), bf.astype(w.dtype)
+
+
+def _rates(rates: Any) -> Tuple[int, ...]:
+    if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence) or len(rates) == 0:
+        raise TypeError(f"rates: expected a non-empty sequence of ints, got {rates!r}")
+    out = []
+    for r in rates:
+        if isinstance(r, (bool, np.bool_)) or not isinstance(r, numbers.Integral):
+            raise TypeError(f"rates: expected ints, got {r!r}")
+        if r < 1:
+            raise ValueError(f"rates: dilation rates must be >= 1, got {r}")
+        out.append(int(r))
+    return tuple(out)
+
+
+def _param(v: Any, name: str, shape: Tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    a = check_dtype(as_array(v, name), name, CONV_DTYPES)
+    if a.dtype != dtype:
+        raise TypeError(f"{name}: dtype {a.dtype} differs from the input's {dtype}")
+    if a.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape}, got {a.shape}")
+    return np.ascontiguousarray(a)
+
+
+def aspp(input: Any, branch_weights: Sequence[Any], branch_biases: Optional[Sequence[Any]], pool_weight: Any,
+         pool_bias: Any, project_weight: Any, project_bias: Any, rates: Sequence[int]) -> np.ndarray:
+    """DeepLab v3's ASPP head with its batch norms folded into the convolutions (see
+    ``fold_batch_norm``), in one fused call:
+
+        b0 = relu(conv2d(x, branch_weights[0], branch_biases[0]))                  # 1x1
+        bj = relu(conv2d(x, branch_weights[j], branch_biases[j], padding=r, dilation=r))  # 3x3, r = rates[j-1]
+        bp = relu(conv2d(mean of x over H, W, pool_weight, pool_bias))           # image pooling, broadcast
+        out = relu(conv2d(concat(b0, ..., bR, bp), project_weight, project_bias))
+
+    ``input`` (N, C_in, H, W) or (C_in, H, W), float32 or float64, every parameter the same
+    dtype: ``branch_weights`` 1 + len(rates) arrays, (cb, C_in, 1, 1) then (cb, C_in, 3, 3);
+    ``branch_biases`` as many (cb,) arrays or None (zeros); ``pool_weight`` (cb, C_in, 1, 1),
+    ``pool_bias`` (cb,) or None; ``project_weight`` (C_out, (len(rates) + 2) * cb, 1, 1),
+    ``project_bias`` (C_out,) or None. Output (N, C_out, H, W), in the input's memory format
+    (channels-last in, channels-last out). Dropout is the identity (eval mode).
+
+    Within float rounding of the composition of ``conv2d`` calls (the sums of each
+    convolution run in conv2d's order; the image-pool branch folds into a per-image bias of
+    the projection); identical for every thread count.
+    """
+    x = check_dtype(as_array(input, "input"), "input", CONV_DTYPES)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"input: expected (N, C, H, W) or (C, H, W), got shape {x.shape}")
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    if 0 in x.shape[1:]:
+        raise ValueError(f"input: empty channel or spatial axis, shape {x.shape}")
+    rates = _rates(rates)
+    dt, cin = x.dtype, x.shape[1]
+    if isinstance(branch_weights, np.ndarray) or not isinstance(branch_weights, Sequence) \
+            or len(branch_weights) != len(rates) + 1:
+        raise ValueError(f"branch_weights: expected {len(rates) + 1} arrays (the 1x1, then one 3x3 per rate)")
+    w0 = check_dtype(as_array(branch_weights[0], "branch_weights[0]"), "branch_weights[0]", CONV_DTYPES)
+    if w0.ndim != 4:
+        raise ValueError(f"branch_weights[0]: expected (cb, C_in, 1, 1), got shape {w0.shape}")
+    cb = w0.shape[0]
+    ws = [_param(w, f"branch_weights[{j}]", (cb, cin) + ((1, 1) if j == 0 else (3, 3)), dt)
+          for j, w in enumerate(branch_weights)]
+    if branch_biases is None:
+        bs = [np.zeros(cb, dt) for _ in ws]
+    else:
+        if isinstance(branch_biases, np.ndarray) or not isinstance(branch_biases, Sequence) \
+                or len(branch_biases) != len(ws):
+            raise ValueError(f"branch_biases: expected {len(ws)} arrays or None")
+        bs = [np.zeros(cb, dt) if b is None else _param(b, f"branch_biases[{j}]", (cb,), dt)
+              for j, b in enumerate(branch_biases)]
+    pw = _param(pool_weight, "pool_weight", (cb, cin, 1, 1), dt)
+    pb = np.zeros(cb, dt) if pool_bias is None else _param(pool_bias, "pool_bias", (cb,), dt)
+    wp = check_dtype(as_array(project_weight, "project_weight"), "project_weight", CONV_DTYPES)
+    nbr = len(rates) + 2
+    if wp.ndim != 4 or wp.shape[1:] != (nbr * cb, 1, 1):
+        raise ValueError(f"project_weight: expected (C_out, {nbr * cb}, 1, 1), got shape {wp.shape}")
+    wp = _param(wp, "project_weight", wp.shape, dt)
+    cout = wp.shape[0]
+    bp = np.zeros(cout, dt) if project_bias is None else _param(project_bias, "project_bias", (cout,), dt)
+
+    from .conv2d import conv2d
+    from .pool import adaptive_avg_pool2d
+    n, _, h, w = x.shape
+    nhwc = channels_last(x)
+    if not nhwc and x.shape[3] > 1 and x.strides[3] != x.itemsize:
+        x = np.ascontiguousarray(x)
+    # The image-pool branch: a constant per image, so its share of the projection is a bias.
+    if n:
+        pooled = np.maximum(conv2d(adaptive_avg_pool2d(np.ascontiguousarray(x), 1), pw, pb), 0)
+        wpool = np.ascontiguousarray(wp[:, (nbr - 1) * cb:])
+        img_bias = np.ascontiguousarray(conv2d(pooled, wpool, bp)[:, :, 0, 0])
+    if nhwc:
+        o, _ = new_array((n, h, w, cout), dt)
+        out = o.transpose(0, 3, 1, 2)
+    else:
+        out, _ = new_array((n, cout, h, w), dt)
+    if n:
+        _core.aspp(x, ws, bs, np.ascontiguousarray(wp[:, :(nbr - 1) * cb, 0, 0]), img_bias, out, list(rates),
+                   get_num_threads())
+    return out[0] if unbatched else out
+
+
+class ASPP:
+    """DeepLab's ASPP head (torchvision ``segmentation.deeplabv3.ASPP``) in eval mode, with
+    the batch norms folded once, in float64, and rounded to the dtype of each call's input.
+
+    >>> import numpy as np, pyramidkit as pk
+    >>> rng = np.random.default_rng(0)
+    >>> cin, cb = 8, 4
+    >>> sd = {"convs.0.0.weight": rng.standard_normal((cb, cin, 1, 1))}
+    >>> for i in (1, 2, 3):
+    ...     sd[f"convs.{i}.0.weight"] = rng.standard_normal((cb, cin, 3, 3))
+    >>> sd["convs.4.1.weight"] = rng.standard_normal((cb, cin, 1, 1))
+    >>> sd["project.0.weight"] = rng.standard_normal((cb, 5 * cb, 1, 1))
+    >>> for bn in ("convs.0.1", "convs.1.1", "convs.2.1", "convs.3.1", "convs.4.2", "project.1"):
+    ...     sd.update({f"{bn}.weight": np.ones(cb), f"{bn}.bias": np.zeros(cb),
+    ...                f"{bn}.running_mean": np.zeros(cb), f"{bn}.running_var": np.ones(cb)})
+    >>> head = pk.ASPP.from_torchvision(sd, rates=(12, 24, 36))
+    >>> head(rng.standard_normal((1, cin, 33, 33)).astype(np.float32)).shape
+    (1, 4, 33, 33)
+    """
+
+    def __init__(self, branch_weights: Sequence[Any], branch_biases: Optional[Sequence[Any]], pool_weight: Any,
+                 pool_bias: Any, project_weight: Any, project_bias: Any, rates: Sequence[int]) -> None:
+        """The folded parameters of ``pk.aspp`` (any float dtype; kept in float64)."""
+        self.rates = _rates(rates)
+        f64 = lambda a: None if a is None else np.asarray(as_array(a, "parameter"), np.float64)  # noqa: E731
+        self._params = dict(branch_weights=[f64(w) for w in branch_weights],
+                            branch_biases=None if branch_biases is None else [f64(b) for b in branch_biases],
+                            pool_weight=f64(pool_weight), pool_bias=f64(pool_bias),
+                            project_weight=f64(project_weight), project_bias=f64(project_bias))
+        self._cast: Dict[np.dtype, Dict[str, Any]] = {}
+        # Shapes checked now, on a one-pixel probe, rather than at the first call.
+        cin = self._params["pool_weight"].shape[1] if self._params["pool_weight"].ndim == 4 else 1
+        aspp(np.zeros((1, cin, 1, 1)), rates=self.rates, **self._params)
+
+    @classmethod
+    def from_torchvision(cls, state_dict: Mapping[str, Any], rates: Sequence[int] = (12, 24, 36),
+                         eps: float = 1e-5) -> "ASPP":
+        """From the state dict of torchvision's ``ASPP(in_channels, atrous_rates, out_channels)``:
+        a mapping of its key names (``convs.0.0.weight``, ``convs.1.1.running_var``, ...,
+        ``convs.{R+1}.1.weight`` for the pooling conv, ``project.0.weight``, ...) to arrays
+        (torch tensors work too; torch is not imported). ``rates``: the module's
+        ``atrous_rates``; ``eps``: its batch norms' epsilon."""
+        rates = _rates(rates)
+        keys = set(state_dict)
+        nr = len(rates)
+
+        def get(k: str) -> np.ndarray:
+            if k not in keys:
+                found = sorted({k.split(".")[1] for k in keys if k.startswith("convs.")}, key=lambda v: int(v)
+                               if v.isdigit() else 0)
+                raise KeyError(f"state_dict: missing {k!r} (rates={rates} needs convs.0 to convs.{nr + 1}; "
+                               f"found convs.{', convs.'.join(found) or ' none'})")
+            v = state_dict[k]
+            v = v.detach().cpu().numpy() if hasattr(v, "detach") else v
+            return np.asarray(as_array(v, k), np.float64)
+
+        if f"convs.{nr + 2}.0.weight" in keys or f"convs.{nr + 2}.1.weight" in keys:
+            raise ValueError(f"state_dict: has more branches than rates={rates} (convs.{nr + 2} exists)")
+
+        def folded(conv: str, bn: str) -> Tuple[np.ndarray, np.ndarray]:
+            return fold_batch_norm(get(f"{conv}.weight"), None, get(f"{bn}.running_mean"), get(f"{bn}.running_var"),
+                                   get(f"{bn}.weight"), get(f"{bn}.bias"), eps)
+
+        branches = [folded(f"convs.{j}.0", f"convs.{j}.1") for j in range(nr + 1)]
+        pool_w, pool_b = folded(f"convs.{nr + 1}.1", f"convs.{nr + 1}.2")
+        proj_w, proj_b = folded("project.0", "project.1")
+        return cls([w for w, _ in branches], [b for _, b in branches], pool_w, pool_b, proj_w, proj_b, rates)
+
+    def __call__(self, x: Any) -> np.ndarray:
+        """The module's output in eval mode for x (N, C_in, H, W) or (C_in, H, W), float32 or
+        float64, in x's memory format."""
+        a = check_dtype(as_array(x, "input"), "input", CONV_DTYPES)
+        p = self._cast.get(a.dtype)
+        if p is None:
+            cast = lambda v: None if v is None else v.astype(a.dtype)  # noqa: E731
+            p = {k: ([cast(e) for e in v] if isinstance(v, list) else cast(v)) for k, v in self._params.items()}
+            self._cast[a.dtype] = p
+        return aspp(a, rates=self.rates, **p)

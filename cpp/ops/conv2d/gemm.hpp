@@ -176,6 +176,13 @@ struct ChannelsLast {
     int64_t sn = 0, srow = 0, spix = 0;
     std::unique_ptr<T[]> buf;
 
+    ChannelsLast() = default;
+    // Rows already channels-last, read in place.
+    static ChannelsLast view(const T* base, int64_t sn, int64_t srow, int64_t spix) {
+        ChannelsLast v;
+        v.base = base; v.sn = sn; v.srow = srow; v.spix = spix;
+        return v;
+    }
     // x's strides in elements: image, row, channel, pixel.
     ChannelsLast(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, int64_t xs0, int64_t xsh, int64_t xc,
                  int64_t xp, int64_t lpad, int64_t rpad, int nthreads) {

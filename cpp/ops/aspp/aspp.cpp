@@ -1,0 +1,134 @@
+// aspp: DeepLab's atrous spatial pyramid pooling head in eval mode, fused, its batch norms
+// folded into the convolutions (python/pyramidkit/aspp.py):
+//
+//   branch 0 = relu(conv1x1(x, w0) + b0)
+//   branch j = relu(conv3x3(x, wj, dilation rate_j, padding rate_j) + bj),  j = 1..R
+//   out      = relu(sum over j of conv1x1(branch j, P_j) + pbias[n])
+//
+// where pbias[n] holds the projection's bias plus its image-pool branch for image n, a
+// constant over the pixels (the pooled branch upsampled from 1x1 is a broadcast), which
+// Python computes. Per tile of rows the branches go into a channels-last buffer
+// [row][ox][branch][channel] that the projection then reads (the concatenation is never
+// materialised beyond a tile), all with the implicit GEMM of conv2d (gemm.hpp): one
+// zero-padded channels-last copy of the input serves every branch, and the 1x1 branch
+// and the centre taps of every rate read the same input rows while they are in cache.
+// Taps that read only padding are skipped per row and block: at rate 36 on a 33 x 33
+// map each 3x3 branch is exactly its centre tap. Same FMA policy as conv2d.
+#include "ops/conv2d/gemm.hpp"
+
+namespace pk {
+namespace PK_ISA_NS {
+namespace {
+
+template <class T>
+inline T relu(T v) { return v < T(0) ? T(0) : v; }  // NaN stays NaN, as torch's
+
+template <class T>
+void aspp_impl(const Image& xim, const void* const* wv, const void* const* bv, const void* proj_w,
+               const void* proj_b, const Image& oim, const AsppSpec& a, int nthreads) {
+    const int64_t item = (int64_t)sizeof(T);
+    const int64_t n = xim.n0, cin = xim.n1 * xim.cn, h = xim.h, w = xim.w, cout = oim.n1 * oim.cn;
+    const int64_t xc = xim.cn > 1 ? 1 : xim.s1 / item, xp = xim.cn;
+    const int64_t os0 = oim.s0 / item, osh = oim.sh / item, oc = oim.cn > 1 ? 1 : oim.s1 / item, op = oim.cn;
+    const int64_t nbr = a.nrates + 1, cb = a.cb;
+
+    std::vector<PackedWeights<T>> br;
+    std::vector<Chunks<T>> chunks;
+    std::vector<ConvSpec> specs((size_t)nbr);
+    std::vector<RowBlocks> blocks;
+    std::vector<int64_t> off((size_t)nbr + 1, 0);  // branch j's channels in the buffer: [off[j], off[j] + cb)
+    int64_t lpad = 0, rpad = 0;
+    br.reserve((size_t)nbr);
+    chunks.reserve((size_t)nbr);
+    blocks.reserve((size_t)nbr);
+    for (int64_t j = 0; j < nbr; ++j) {
+        ConvSpec& s = specs[(size_t)j];
+        if (j > 0) {
+            s.kh = s.kw = 3;
+            s.ph = s.pw = s.dh = s.dw = a.rates[j - 1];
+        }
+        br.emplace_back((const T*)wv[j], (const T*)bv[j], 1, cb, cin, s.kh, s.kw);
+        chunks.emplace_back(br.back());
+        blocks.emplace_back(w, w, s.kw, 1, s.pw, s.dw, br.back().mr);
+        lpad = std::max(lpad, blocks.back().lpad);
+        rpad = std::max(rpad, blocks.back().rpad);
+        off[(size_t)j + 1] = off[(size_t)j] + br.back().cpad;
+    }
+    const int64_t ccat = off[(size_t)nbr];
+    const ChannelsLast<T> xin((const T*)xim.data, n, cin, h, w, xim.s0 / item, xim.sh / item, xc, xp, lpad, rpad,
+                              nthreads);
+
+    // The projection over the buffer's channels (zero weights for its padding channels),
+    // starting from each image's bias.
+    const T* pw = (const T*)proj_w;
+    std::vector<T> pwide((size_t)(cout * ccat), T(0));
+    for (int64_t co = 0; co < cout; ++co)
+        for (int64_t j = 0; j < nbr; ++j)
+            std::copy_n(pw + co * nbr * cb + j * cb, cb, pwide.data() + co * ccat + off[(size_t)j]);
+    const PackedWeights<T> proj(pwide.data(), nullptr, 1, cout, ccat, 1, 1);
+    pwide = {};
+    const Chunks<T> pchunks(proj);
+    const ConvSpec ps;
+    const RowBlocks pblocks(w, w, 1, 1, 0, 1, proj.mr);
+    std::vector<T> pbias((size_t)(n * proj.cpad), T(0));
+    for (int64_t i = 0; i < n; ++i) std::copy_n((const T*)proj_b + i * cout, cout, pbias.data() + i * proj.cpad);
+
+    const bool direct = oc == 1 && proj.cpad == cout;
+    const int64_t R = tile_rows((w * cin * 3 + w * ccat + w * proj.cpad) * item);
+    auto work = [&](int64_t begin, int64_t end) {
+        Scratch<T> catbuf, outbuf;
+        T* cat = catbuf.get(R * w * ccat);
+        T* obuf = direct ? nullptr : outbuf.get(R * w * proj.cpad);
+        TileScratch<T> sc;
+        std::vector<int64_t> items((size_t)R), rows_of((size_t)R);
+        std::vector<T*> orow((size_t)R);
+        std::vector<const T*> brow((size_t)R);
+        for (int64_t r = 0; r < R; ++r) rows_of[(size_t)r] = r;
+        for (int64_t i0 = begin; i0 < end; i0 += R) {
+            const int64_t rows = std::min(R, end - i0);
+            for (int64_t r = 0; r < rows; ++r) items[(size_t)r] = i0 + r;
+            for (int64_t j = 0; j < nbr; ++j) {
+                for (int64_t r = 0; r < rows; ++r) {
+                    orow[(size_t)r] = cat + r * w * ccat + off[(size_t)j];
+                    brow[(size_t)r] = br[(size_t)j].b.data();
+                }
+                gemm_tile(br[(size_t)j], chunks[(size_t)j], blocks[(size_t)j], specs[(size_t)j], xin, h, h,
+                          items.data(), rows, brow.data(), orow.data(), ccat, sc);
+            }
+            for (int64_t i = 0; i < rows * w * ccat; ++i) cat[i] = relu(cat[i]);
+            // The projection reads the buffer as `rows` one-row images.
+            const ChannelsLast<T> catin = ChannelsLast<T>::view(cat, w * ccat, 0, ccat);
+            for (int64_t r = 0; r < rows; ++r) {
+                const int64_t it = i0 + r;
+                brow[(size_t)r] = pbias.data() + (it / h) * proj.cpad;
+                orow[(size_t)r] = direct ? (T*)oim.data + (it / h) * os0 + (it % h) * osh
+                                         : obuf + r * w * proj.cpad;
+            }
+            gemm_tile(proj, pchunks, pblocks, ps, catin, 1, 1, rows_of.data(), rows, brow.data(), orow.data(),
+                      direct ? op : proj.cpad, sc);
+            for (int64_t r = 0; r < rows; ++r) {
+                const int64_t it = i0 + r;
+                T* o = (T*)oim.data + (it / h) * os0 + (it % h) * osh;
+                if (direct) {
+                    for (int64_t ox = 0; ox < w; ++ox)
+                        for (int64_t co = 0; co < cout; ++co) o[ox * op + co] = relu(o[ox * op + co]);
+                    continue;
+                }
+                for (int64_t co = 0; co < cout; ++co) {
+                    const T* src = obuf + r * w * proj.cpad + co;
+                    T* d = o + co * oc;
+                    for (int64_t ox = 0; ox < w; ++ox) d[ox * op] = relu(src[ox * proj.cpad]);
+                }
+            }
+        }
+    };
+    const int64_t row_cost = std::max<int64_t>(1, w * cb * cin * (1 + 9 * a.nrates));
+    parallel_for(n * h, nthreads, grain::min_items(grain::kConv, row_cost), work);
+}
+
+}  // namespace
+
+PK_REGISTER(aspp, aspp_impl, float, double);
+
+}  // namespace PK_ISA_NS
+}  // namespace pk
