@@ -17,37 +17,10 @@ needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
 
 
 def _torch_aspp(cin, cout, rates):
-    """torchvision.models.segmentation.deeplabv3.ASPP, rebuilt in plain torch (same module
-    tree, so the same state-dict keys)."""
-    nn = torch.nn
-
-    class ASPPPooling(nn.Sequential):
-        def __init__(self):
-            super().__init__(nn.AdaptiveAvgPool2d(1), nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout),
-                             nn.ReLU())
-
-        def forward(self, x):
-            size = x.shape[-2:]
-            for mod in self:
-                x = mod(x)
-            return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-
-    class ASPP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            mods = [nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())]
-            for r in rates:
-                mods.append(nn.Sequential(nn.Conv2d(cin, cout, 3, padding=r, dilation=r, bias=False),
-                                          nn.BatchNorm2d(cout), nn.ReLU()))
-            mods.append(ASPPPooling())
-            self.convs = nn.ModuleList(mods)
-            self.project = nn.Sequential(nn.Conv2d(len(mods) * cout, cout, 1, bias=False), nn.BatchNorm2d(cout),
-                                         nn.ReLU(), nn.Dropout(0.5))
-
-        def forward(self, x):
-            return self.project(torch.cat([c(x) for c in self.convs], dim=1))
-
-    return ASPP()
+    """torchvision.models.segmentation.deeplabv3.ASPP, rebuilt in plain torch (the same
+    module tree, so the same state-dict keys): the benchmark's rebuild."""
+    from pyramidkit.bench.aspp import torch_aspp
+    return torch_aspp(torch, cin, cout, rates)
 
 
 @needs_torch

@@ -47,25 +47,25 @@ void aspp_impl(const Image& xim, const void* const* wv, const void* const* bv, c
             s.kh = s.kw = 3;
             s.ph = s.pw = s.dh = s.dw = a.rates[j - 1];
         }
-        br.emplace_back((const T*)wv[j], (const T*)bv[j], 1, cb, cin, s.kh, s.kw);
+        br.emplace_back((const T*)wv[j], (const T*)bv[j], 1, cb, cin, s.kh, s.kw, nthreads);
         chunks.emplace_back(br.back());
         blocks.emplace_back(w, w, s.kw, 1, s.pw, s.dw, br.back().mr);
         lpad = std::max(lpad, blocks.back().lpad);
         rpad = std::max(rpad, blocks.back().rpad);
         off[(size_t)j + 1] = off[(size_t)j] + br.back().cpad;
     }
-    const int64_t ccat = off[(size_t)nbr];
+    const int64_t cw = off[(size_t)nbr], ccat = odd_lines<T>(cw);  // the buffer's channels, pixel stride
     const ChannelsLast<T> xin((const T*)xim.data, n, cin, h, w, xim.s0 / item, xim.sh / item, xc, xp, lpad, rpad,
                               nthreads);
 
     // The projection over the buffer's channels (zero weights for its padding channels),
     // starting from each image's bias.
     const T* pw = (const T*)proj_w;
-    std::vector<T> pwide((size_t)(cout * ccat), T(0));
+    std::vector<T> pwide((size_t)(cout * cw), T(0));
     for (int64_t co = 0; co < cout; ++co)
         for (int64_t j = 0; j < nbr; ++j)
-            std::copy_n(pw + co * nbr * cb + j * cb, cb, pwide.data() + co * ccat + off[(size_t)j]);
-    const PackedWeights<T> proj(pwide.data(), nullptr, 1, cout, ccat, 1, 1);
+            std::copy_n(pw + co * nbr * cb + j * cb, cb, pwide.data() + co * cw + off[(size_t)j]);
+    const PackedWeights<T> proj(pwide.data(), nullptr, 1, cout, cw, 1, 1, nthreads);
     pwide = {};
     const Chunks<T> pchunks(proj);
     const ConvSpec ps;
@@ -114,11 +114,14 @@ void aspp_impl(const Image& xim, const void* const* wv, const void* const* bv, c
                         for (int64_t co = 0; co < cout; ++co) o[ox * op + co] = relu(o[ox * op + co]);
                     continue;
                 }
-                for (int64_t co = 0; co < cout; ++co) {
-                    const T* src = obuf + r * w * proj.cpad + co;
-                    T* d = o + co * oc;
-                    for (int64_t ox = 0; ox < w; ++ox) d[ox * op] = relu(src[ox * proj.cpad]);
+                T* src = obuf + r * w * proj.cpad;
+                for (int64_t i = 0; i < w * proj.cpad; ++i) src[i] = relu(src[i]);
+                if (op == 1) {  // planar: the row buffer transposed, out[co][ox] = buf[ox][co]
+                    transpose_rows(src, proj.cpad, w, cout, o, oc);
+                    continue;
                 }
+                for (int64_t ox = 0; ox < w; ++ox)
+                    for (int64_t co = 0; co < cout; ++co) o[ox * op + co * oc] = src[ox * proj.cpad + co];
             }
         }
     };

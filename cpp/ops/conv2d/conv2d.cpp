@@ -29,7 +29,7 @@ struct Geometry {
 
 template <class T>
 void conv_gemm(const Geometry& g, const ConvSpec& s, const T* x, const T* wt, const T* bias, T* out, int nthreads) {
-    const PackedWeights<T> pw(wt, bias, g.G, g.cout_g, g.cin_g, s.kh, s.kw);
+    const PackedWeights<T> pw(wt, bias, g.G, g.cout_g, g.cin_g, s.kh, s.kw, nthreads);
     const Chunks<T> chunks(pw);
     const RowBlocks rb(g.wo, g.w, s.kw, s.sw, s.pw, s.dw, pw.mr);
     const ChannelsLast<T> xin(x, g.n, g.c_in, g.h, g.w, g.xs0, g.xsh, g.xc, g.xp, rb.lpad, rb.rpad, nthreads);
@@ -58,12 +58,16 @@ void conv_gemm(const Geometry& g, const ConvSpec& s, const T* x, const T* wt, co
             for (int64_t r = 0; r < rows; ++r) {
                 const int64_t item = i0 + r;
                 T* o = out + (item / g.ho) * g.os0 + (item % g.ho) * g.osh;
-                for (int64_t grp = 0; grp < g.G; ++grp)
-                    for (int64_t co = 0; co < g.cout_g; ++co) {
-                        const T* src = buf + r * row_elems + grp * pw.cpad + co;
-                        T* d = o + (grp * g.cout_g + co) * g.oc;
-                        for (int64_t ox = 0; ox < g.wo; ++ox) d[ox * g.op] = src[ox * rstride];
+                for (int64_t grp = 0; grp < g.G; ++grp) {
+                    const T* src = buf + r * row_elems + grp * pw.cpad;
+                    T* d = o + grp * g.cout_g * g.oc;
+                    if (g.op == 1) {  // planar: the row buffer transposed, out[co][ox] = buf[ox][co]
+                        transpose_rows(src, rstride, g.wo, g.cout_g, d, g.oc);
+                        continue;
                     }
+                    for (int64_t ox = 0; ox < g.wo; ++ox)
+                        for (int64_t co = 0; co < g.cout_g; ++co) d[ox * g.op + co * g.oc] = src[ox * rstride + co];
+                }
             }
         }
     };
@@ -103,14 +107,13 @@ void depthwise_planar(const Geometry& g, const ConvSpec& s, const T* x, const T*
         Scratch<T> phase_buf;
         T* ph = sw > 1 ? phase_buf.get(s.kh * sw * pw_len) : nullptr;
         std::vector<int64_t> ki((size_t)s.kh), iy((size_t)s.kh);
-        std::vector<const T*> xr((size_t)K);
+        std::vector<const T*> xr((size_t)K), rowp((size_t)s.kh);
         std::vector<T> wr((size_t)K);
         for (int64_t item = begin; item < end; ++item) {
             const int64_t oy = item % g.ho, c = (item / g.ho) % g.c_in, n = item / (g.ho * g.c_in);
             const int nr = valid_rows(g.h, s, oy, ki.data(), iy.data());
             const T* plane = x + n * g.xs0 + c * g.xc;
             // Row r of the taps: base pointers of the phases (e = kj*d - p reads phase e mod s at e div s).
-            std::vector<const T*> rowp((size_t)nr);
             for (int r = 0; r < nr; ++r) {
                 const T* src = plane + iy[(size_t)r] * g.xsh;
                 if (sw == 1) {
@@ -155,6 +158,11 @@ void depthwise_planar(const Geometry& g, const ConvSpec& s, const T* x, const T*
                     };
                     for (; ox + 4 * N <= x1; ox += 4 * N) run(std::integral_constant<int, 4>{});
                     for (; ox + N <= x1; ox += N) run(std::integral_constant<int, 1>{});
+                    if (ox < x1 && x1 - x0 >= N) {  // the last vector overlaps the one before: same taps, same bits
+                        ox = x1 - N;
+                        run(std::integral_constant<int, 1>{});
+                        ox = x1;
+                    }
                 }
                 for (; ox < x1; ++ox) {
                     T a = b;
@@ -218,6 +226,11 @@ void depthwise_nhwc(const Geometry& g, const ConvSpec& s, const T* x, const T* w
                     };
                     for (; c + 4 * N <= C; c += 4 * N) run(std::integral_constant<int, 4>{});
                     for (; c + N <= C; c += N) run(std::integral_constant<int, 1>{});
+                    if (c < C && C >= N) {  // the last vector overlaps the one before (recomputed alike)
+                        c = C - N;
+                        run(std::integral_constant<int, 1>{});
+                        c = C;
+                    }
                 }
                 for (; c < C; ++c) {
                     T a = bz[(size_t)c];

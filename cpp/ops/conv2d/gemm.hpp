@@ -59,19 +59,25 @@ void block(const T* const* x, int64_t xpix, const T* const* w, int ntaps, int64_
             const V b = S::load(bias + v * N);
             for (int i = 0; i < MR; ++i) acc[i][v] = accumulate ? S::load(out + i * opix + v * N) : b;
         }
+        // Pixels in threes from one pointer each: p, p + xpix, p + 2*xpix are one base
+        // register and one index register scaled by 4 or 8 (float), so the loop keeps every
+        // address in registers instead of one register per pixel.
+        constexpr int G = (MR + 2) / 3;
         for (int t = 0; t < ntaps; ++t) {
-            const T* xp = x[t];
+            const T* p[G];
+            for (int g = 0; g < G; ++g) p[g] = x[t] + 3 * g * xpix;
             const T* wp = w[t];
-            for (int64_t c = 0; c < cin; ++c, ++xp, wp += W) {
+            for (int64_t c = 0; c < cin; ++c, wp += W) {
                 V wv[NV];
                 for (int v = 0; v < NV; ++v) wv[v] = S::load(wp + v * N);
                 for (int i = 0; i < MR; ++i) {
-                    const V xv = S::set1(xp[i * xpix]);
+                    const V xv = S::set1(p[i / 3][(i % 3) * xpix]);
                     for (int v = 0; v < NV; ++v) {
                         if constexpr (simd::kHasFma) acc[i][v] = S::fma(wv[v], xv, acc[i][v]);
                         else acc[i][v] = S::add(acc[i][v], S::mul(wv[v], xv));
                     }
                 }
+                for (int g = 0; g < G; ++g) ++p[g];
             }
         }
         for (int i = 0; i < MR; ++i)
@@ -112,7 +118,7 @@ struct PackedWeights {
 
     // weight: (G * cout_g, cin_g, kh, kw) contiguous; bias: G * cout_g values or null.
     PackedWeights(const T* weight, const T* bias, int64_t groups, int64_t cout_per_group, int64_t cin_per_group,
-                  int64_t kernel_h, int64_t kernel_w)
+                  int64_t kernel_h, int64_t kernel_w, int nthreads)
         : G(groups), cin_g(cin_per_group), cout_g(cout_per_group), kh(kernel_h), kw(kernel_w) {
         using L = Lanes<T>;
         static const auto t1 = block_table<1, T>(std::make_integer_sequence<int, L::kMR1>{});
@@ -123,17 +129,25 @@ struct PackedWeights {
         table = one ? t1.data() : t2.data();
         nocb = (cout_g + ocb - 1) / ocb;
         cpad = nocb * ocb;
-        const int64_t K = kh * kw;
-        w.assign((size_t)(G * cpad * K * cin_g), T(0));
+        const int64_t K = kh * kw, panel = K * cin_g * ocb;
         b.assign((size_t)(G * cpad), T(0));
         for (int64_t grp = 0; grp < G; ++grp)
-            for (int64_t co = 0; co < cout_g; ++co) {
-                const int64_t blk = co / ocb, l = co % ocb, oc = grp * cout_g + co;
-                b[(size_t)(grp * cpad + co)] = bias ? bias[oc] : T(0);
-                for (int64_t ci = 0; ci < cin_g; ++ci)
-                    for (int64_t k = 0; k < K; ++k)
-                        w[(size_t)((((grp * nocb + blk) * K + k) * cin_g + ci) * ocb + l)] = weight[(oc * cin_g + ci) * K + k];
+            for (int64_t co = 0; co < cout_g; ++co) b[(size_t)(grp * cpad + co)] = bias ? bias[grp * cout_g + co] : T(0);
+        // In the packed order, one panel (group, channel block) per item: the reads walk
+        // ocb weight rows side by side, the writes are sequential.
+        w.resize((size_t)(G * nocb * panel));
+        parallel_for(G * nocb, nthreads, grain::min_items(grain::kConvPad, panel), [&](int64_t p0, int64_t p1) {
+            for (int64_t pi = p0; pi < p1; ++pi) {
+                const int64_t grp = pi / nocb, co0 = (pi % nocb) * ocb, nl = std::min(ocb, cout_g - co0);
+                const T* src = weight + (grp * cout_g + co0) * cin_g * K;
+                T* d = w.data() + pi * panel;
+                for (int64_t k = 0; k < K; ++k)
+                    for (int64_t ci = 0; ci < cin_g; ++ci, d += ocb) {
+                        for (int64_t l = 0; l < nl; ++l) d[l] = src[(l * cin_g + ci) * K + k];
+                        std::fill(d + nl, d + ocb, T(0));
+                    }
             }
+        });
     }
     const T* tap(int64_t grp, int64_t blk, int64_t ki, int64_t kj) const {
         return w.data() + (((grp * nocb + blk) * kh + ki) * kw + kj) * cin_g * ocb;
@@ -166,10 +180,53 @@ struct RowBlocks {
     int64_t blocks() const { return (int64_t)kj.size(); }
 };
 
+// A pixel stride (elements) of at least n whose byte size is an odd number of cache lines:
+// the MR pixels a block broadcasts from then fall in MR different L1 sets. (At 2048
+// float channels, 8 KiB apart, they would all share one set with the weights and evict
+// each other.)
+template <class T>
+inline int64_t odd_lines(int64_t n) {
+    const int64_t per = 64 / (int64_t)sizeof(T), lines = (n + per - 1) / per;
+    return (lines | 1) * per;
+}
+
+// The transpose d[ix*dp + ch] = src[ch*xc + ix] for ch < c, ix < w (planar to channels-last
+// and back): float in N x N tiles transposed in
+// registers (log2 N rounds of zips: round k pairs row i with row i + N/2), the rest and
+// double element by element.
+template <class T>
+void transpose_rows(const T* src, int64_t xc, int64_t c, int64_t w, T* d, int64_t dp) {
+    int64_t c0 = 0;
+    if constexpr (simd::kSimd && std::is_same_v<T, float>) {
+        using S = simd::Dependent<simd::F32, T>;
+        constexpr int N = S::N;
+        for (; c0 + N <= c; c0 += N) {
+            int64_t x0 = 0;
+            for (; x0 + N <= w; x0 += N) {
+                typename S::V r[N], t[N];
+                for (int i = 0; i < N; ++i) r[i] = S::load(src + (c0 + i) * xc + x0);
+                for (int step = 1; step < N; step *= 2) {
+                    for (int i = 0; i < N / 2; ++i) S::zip(r[i], r[i + N / 2], t[2 * i], t[2 * i + 1]);
+                    for (int i = 0; i < N; ++i) r[i] = t[i];
+                }
+                for (int i = 0; i < N; ++i) S::store(d + (x0 + i) * dp + c0, r[i]);
+            }
+            for (int64_t ix = x0; ix < w; ++ix)
+                for (int i = 0; i < N; ++i) d[ix * dp + c0 + i] = src[(c0 + i) * xc + ix];
+        }
+    }
+    for (; c0 < c; c0 += 8) {
+        const int64_t cn = std::min<int64_t>(8, c - c0);
+        for (int64_t ix = 0; ix < w; ++ix)
+            for (int64_t k = 0; k < cn; ++k) d[ix * dp + c0 + k] = src[(c0 + k) * xc + ix];
+    }
+}
+
 // An input (n, c, h, w) read as channels-last rows: pixel (n, iy, ix), channel ch at
-// base + n*sn + iy*srow + ix*spix + ch. In place when the channels are contiguous and no
-// read leaves the input; otherwise a copy with lpad and rpad zero columns (one pass over
-// the input, against C_out multiply-adds per tap and element).
+// base + n*sn + iy*srow + ix*spix + ch. In place when the channels are contiguous, no
+// read leaves the input and the pixel stride is not a multiple of 1 KiB (see odd_lines);
+// otherwise a copy with lpad and rpad zero columns and an odd-lines pixel stride (one
+// pass over the input, against C_out multiply-adds per tap and element).
 template <class T>
 struct ChannelsLast {
     const T* base = nullptr;
@@ -186,36 +243,31 @@ struct ChannelsLast {
     // x's strides in elements: image, row, channel, pixel.
     ChannelsLast(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, int64_t xs0, int64_t xsh, int64_t xc,
                  int64_t xp, int64_t lpad, int64_t rpad, int nthreads) {
-        if (xc == 1 && lpad == 0 && rpad == 0) {
+        if (xc == 1 && lpad == 0 && rpad == 0 && (xp * (int64_t)sizeof(T)) % 1024 != 0) {
             base = x; sn = xs0; srow = xsh; spix = xp;
             return;
         }
-        const int64_t wp = lpad + w + rpad;
-        buf.reset(new T[(size_t)(n * h * wp * c)]);  // every element written below
+        const int64_t wp = lpad + w + rpad, cp = odd_lines<T>(c);
+        buf.reset(new T[(size_t)(n * h * wp * cp)]);  // every element read is written below
         T* const d0 = buf.get();
-        parallel_for(n * h, nthreads, grain::min_items(grain::kConvPad, wp * c), [&](int64_t b, int64_t e) {
+        parallel_for(n * h, nthreads, grain::min_items(grain::kConvPad, wp * cp), [&](int64_t b, int64_t e) {
             for (int64_t row = b; row < e; ++row) {
-                T* d = d0 + row * wp * c;
-                std::fill(d, d + lpad * c, T(0));
-                std::fill(d + (lpad + w) * c, d + wp * c, T(0));
-                d += lpad * c;
+                T* d = d0 + row * wp * cp;
+                std::fill(d, d + lpad * cp, T(0));
+                std::fill(d + (lpad + w) * cp, d + wp * cp, T(0));
+                d += lpad * cp;
                 const T* src = x + (row / h) * xs0 + (row % h) * xsh;
                 if (xc == 1) {
-                    for (int64_t ix = 0; ix < w; ++ix) std::copy_n(src + ix * xp, c, d + ix * c);
+                    for (int64_t ix = 0; ix < w; ++ix) std::copy_n(src + ix * xp, c, d + ix * cp);
                 } else {
-                    // Planar to channels-last, eight channels per pass over the row.
-                    for (int64_t c0 = 0; c0 < c; c0 += 8) {
-                        const int64_t cn = std::min<int64_t>(8, c - c0);
-                        for (int64_t ix = 0; ix < w; ++ix)
-                            for (int64_t k = 0; k < cn; ++k) d[ix * c + c0 + k] = src[(c0 + k) * xc + ix * xp];
-                    }
+                    transpose_rows(src, xc, c, w, d, cp);
                 }
             }
         });
-        base = d0 + lpad * c;
-        sn = h * wp * c;
-        srow = wp * c;
-        spix = c;
+        base = d0 + lpad * cp;
+        sn = h * wp * cp;
+        srow = wp * cp;
+        spix = cp;
     }
 };
 
@@ -246,7 +298,7 @@ struct Chunks {
     };
     std::vector<Chunk> list;
     Chunks(const PackedWeights<T>& pw) {
-        const int64_t depth = std::max<int64_t>(64, 16384 / (pw.ocb * (int64_t)sizeof(T)));  // 16 KiB of weights
+        const int64_t depth = std::max<int64_t>(64, 131072 / (pw.ocb * (int64_t)sizeof(T)));  // 16 KiB of weights
         const int64_t K = pw.kh * pw.kw;
         if (pw.cin_g >= depth) {
             for (int64_t k = 0; k < K; ++k)
@@ -261,7 +313,7 @@ struct Chunks {
 // Rows of output computed together: as many as keep a tile of input and results within
 // L2 (each row at most about `row_bytes`), at most 8.
 inline int64_t tile_rows(int64_t row_bytes) {
-    return std::max<int64_t>(1, std::min<int64_t>(8, (int64_t(512) << 10) / std::max<int64_t>(1, row_bytes)));
+    return std::max<int64_t>(1, std::min<int64_t>(8, (int64_t(4096) << 10) / std::max<int64_t>(1, row_bytes)));
 }
 
 // Per-thread state of gemm_tile.

@@ -1,6 +1,6 @@
 """The benchmark behind ``python -m pyramidkit bench``: one timing harness (harness.py) and
 one module of workloads per op family (pyramid.py, blur.py, dog.py, resample.py,
-conv_transpose.py, conv2d.py, pool.py). Each peer library is imported only when one of its rows runs."""
+conv_transpose.py, conv2d.py, aspp.py, pool.py). Each peer library is imported only when one of its rows runs."""
 from .harness import (FAMILIES, OPS, SCALING_SIDES, format_scaling, format_table, plot, plot_scaling, run,
                       save_json, scaling)
 

@@ -178,7 +178,7 @@ def dtype_name(a: np.ndarray) -> str:
 
 
 # The benchmark's families, one module each (pyramidkit/bench/<family>.py), in table order.
-FAMILIES = ("pyramid", "blur", "dog", "resample", "conv_transpose", "conv2d", "pool")
+FAMILIES = ("pyramid", "blur", "dog", "resample", "conv_transpose", "conv2d", "aspp", "pool")
 
 
 def _family(name: str):
