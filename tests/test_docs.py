@@ -18,10 +18,13 @@ import pyramidkit.files.read
 import pyramidkit.files.write
 
 DOWNSAMPLE = importlib.import_module("pyramidkit.downsample")   # pyramidkit.downsample is the function
+CONV2D = importlib.import_module("pyramidkit.conv2d")           # pyramidkit.conv2d is the function
+ASPP = importlib.import_module("pyramidkit.aspp")               # pyramidkit.aspp is the function
 
 
 @pytest.mark.parametrize("module", [pyramidkit.pyramid, pyramidkit.blur, pyramidkit.dog, DOWNSAMPLE,
-                                    pyramidkit.resample, pyramidkit.conv_transpose, pyramidkit.pool, pyramidkit.mosaic,
+                                    pyramidkit.resample, pyramidkit.conv_transpose, CONV2D, ASPP, pyramidkit.pool,
+                                    pyramidkit.mosaic,
                                     pyramidkit._config, pyramidkit.files.write, pyramidkit.files.read],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
@@ -49,6 +52,16 @@ def test_bench_scaling_section(tmp_path, capsys):
         return
     assert _bench.plot_scaling(rows, str(tmp_path / "s.png"))
     assert (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_bench_flop_rate_rows(capsys):
+    """Compute-bound rows report their FLOP rate and its share of the measured FMA peak."""
+    from pyramidkit.__main__ import main
+    assert main(["bench", "--quick", "--rounds", "1", "--block", "0.001", "--ops", "conv2d"]) == 0
+    out = capsys.readouterr().out
+    assert "conv2d" in out and "GF" in out and "FMA peak" in out
+    from pyramidkit.bench import harness
+    assert harness.fma_peak(1, seconds=0.01) > 1e8   # any CPU does 0.1 GFLOP/s
 
 
 def test_bench_chart(tmp_path):

@@ -124,6 +124,15 @@ def aspp(input: Any, branch_weights: Sequence[Any], branch_biases: Optional[Sequ
     Within float rounding of the composition of ``conv2d`` calls (the sums of each
     convolution run in conv2d's order; the image-pool branch folds into a per-image bias of
     the projection); identical for every thread count.
+
+    >>> import numpy as np, pyramidkit as pk
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((1, 8, 33, 33)).astype(np.float32)
+    >>> w = lambda *s: rng.standard_normal(s).astype(np.float32) / 8
+    >>> out = pk.aspp(x, [w(4, 8, 1, 1), w(4, 8, 3, 3), w(4, 8, 3, 3), w(4, 8, 3, 3)], None,
+    ...               w(4, 8, 1, 1), None, w(6, 20, 1, 1), None, rates=(12, 24, 36))
+    >>> out.shape, bool(out.min() >= 0)
+    ((1, 6, 33, 33), True)
     """
     x = check_dtype(as_array(input, "input"), "input", CONV_DTYPES)
     if x.ndim not in (3, 4):

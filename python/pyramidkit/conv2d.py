@@ -49,8 +49,8 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     >>> pk.conv2d(x, np.ones((1, 1, 3, 3), np.float32), padding=1)[0, 0]
     array([[10., 18., 24., 18.],
            [27., 45., 54., 39.],
-           [39., 63., 72., 51.],
-           [34., 54., 60., 42.]], dtype=float32)
+           [51., 81., 90., 63.],
+           [42., 66., 72., 50.]], dtype=float32)
     """
     a = conv2d_args(input, weight, bias, stride, padding, dilation, groups)
     x = a.x

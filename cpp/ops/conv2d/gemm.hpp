@@ -98,6 +98,66 @@ void block(const T* const* x, int64_t xpix, const T* const* w, int ntaps, int64_
     }
 }
 
+// A large scratch buffer of the calling thread, reused across calls: freed, a buffer of
+// many MiB goes back to the OS and faults in again page by page on the next call (see
+// docs/performance.md). Up to kPoolBytes of buffers stay per thread, kernel file and ISA
+// level (the pool lives in each kernel object: code compiled for one level must not run on
+// behalf of another), the largest given back first when over.
+constexpr size_t kPoolBytes = size_t(128) << 20;
+struct PoolEntry {
+    size_t bytes;
+    std::unique_ptr<char[]> mem;
+};
+inline std::vector<PoolEntry>& thread_pool() {
+    thread_local std::vector<PoolEntry> pool;
+    return pool;
+}
+template <class T>
+class Pooled {
+  public:
+    Pooled() = default;
+    explicit Pooled(size_t n) : bytes_(std::max<size_t>(64, n * sizeof(T) + 64)) {
+        auto& pool = thread_pool();
+        size_t best = pool.size();  // the smallest pooled buffer that is large enough
+        for (size_t i = 0; i < pool.size(); ++i)
+            if (pool[i].bytes >= bytes_ && (best == pool.size() || pool[i].bytes < pool[best].bytes)) best = i;
+        if (best < pool.size()) {
+            bytes_ = pool[best].bytes;
+            mem_ = std::move(pool[best].mem);
+            pool.erase(pool.begin() + (std::ptrdiff_t)best);
+        } else {
+            mem_.reset(new char[bytes_]);
+        }
+    }
+    Pooled(Pooled&& o) noexcept : bytes_(o.bytes_), mem_(std::move(o.mem_)) {}
+    Pooled& operator=(Pooled&& o) noexcept {
+        release();
+        bytes_ = o.bytes_;
+        mem_ = std::move(o.mem_);
+        return *this;
+    }
+    ~Pooled() { release(); }
+    // 64-byte aligned.
+    T* data() const { return mem_ ? (T*)(((uintptr_t)mem_.get() + 63) & ~uintptr_t(63)) : nullptr; }
+
+  private:
+    void release() {
+        if (!mem_) return;
+        auto& pool = thread_pool();
+        pool.push_back({bytes_, std::move(mem_)});
+        size_t total = 0;
+        for (const auto& e : pool) total += e.bytes;
+        while (total > kPoolBytes) {
+            auto big = std::max_element(pool.begin(), pool.end(),
+                                        [](const PoolEntry& x, const PoolEntry& y) { return x.bytes < y.bytes; });
+            total -= big->bytes;
+            pool.erase(big);
+        }
+    }
+    size_t bytes_ = 0;
+    std::unique_ptr<char[]> mem_;
+};
+
 template <class T>
 using BlockFn = void (*)(const T* const*, int64_t, const T* const*, int, int64_t, const T*, T*, int64_t, bool);
 
@@ -113,7 +173,8 @@ constexpr std::array<BlockFn<T>, sizeof...(I)> block_table(std::integer_sequence
 template <class T>
 struct PackedWeights {
     int64_t G = 1, cin_g = 1, cout_g = 1, kh = 1, kw = 1, ocb = 1, nocb = 1, cpad = 1, mr = 1;
-    std::vector<T> w, b;
+    Pooled<T> w;
+    std::vector<T> b;
     const BlockFn<T>* table = nullptr;
 
     // weight: (G * cout_g, cin_g, kh, kw) contiguous; bias: G * cout_g values or null.
@@ -135,7 +196,7 @@ struct PackedWeights {
             for (int64_t co = 0; co < cout_g; ++co) b[(size_t)(grp * cpad + co)] = bias ? bias[grp * cout_g + co] : T(0);
         // In the packed order, one panel (group, channel block) per item: the reads walk
         // ocb weight rows side by side, the writes are sequential.
-        w.resize((size_t)(G * nocb * panel));
+        w = Pooled<T>((size_t)(G * nocb * panel));
         parallel_for(G * nocb, nthreads, grain::min_items(grain::kConvPad, panel), [&](int64_t p0, int64_t p1) {
             for (int64_t pi = p0; pi < p1; ++pi) {
                 const int64_t grp = pi / nocb, co0 = (pi % nocb) * ocb, nl = std::min(ocb, cout_g - co0);
@@ -231,7 +292,7 @@ template <class T>
 struct ChannelsLast {
     const T* base = nullptr;
     int64_t sn = 0, srow = 0, spix = 0;
-    std::unique_ptr<T[]> buf;
+    Pooled<T> buf;
 
     ChannelsLast() = default;
     // Rows already channels-last, read in place.
@@ -248,8 +309,8 @@ struct ChannelsLast {
             return;
         }
         const int64_t wp = lpad + w + rpad, cp = odd_lines<T>(c);
-        buf.reset(new T[(size_t)(n * h * wp * cp)]);  // every element read is written below
-        T* const d0 = buf.get();
+        buf = Pooled<T>((size_t)(n * h * wp * cp));  // every element read is written below
+        T* const d0 = buf.data();
         parallel_for(n * h, nthreads, grain::min_items(grain::kConvPad, wp * cp), [&](int64_t b, int64_t e) {
             for (int64_t row = b; row < e; ++row) {
                 T* d = d0 + row * wp * cp;
@@ -285,12 +346,12 @@ inline int valid_rows(int64_t h, const ConvSpec& s, int64_t oy, int64_t* ki, int
 }
 
 // The sum of a block runs over its taps (ki, kj ascending), then channels; it is computed
-// in chunks of about kDepth (tap, channel) pairs, each a run of that sequence, so every
-// accumulator sees the same operations in the same order whatever the chunks (the partial
-// sums are stored and reloaded exactly). A chunk's weights for one channel block stay in
-// L1 while every block of a tile of rows streams through them, and the tile's input stays
-// in L2 across the channel blocks: the weights are read from L3 or memory once per tile,
-// not once per block.
+// in chunks of (tap, channel) pairs, each a run of that sequence, so every accumulator
+// sees the same operations in the same order whatever the chunks (the partial sums are
+// stored and reloaded exactly). A chunk's weights for one channel block (128 KiB) stay in
+// L2 while every block of a tile of rows streams through them, and the tile's input stays
+// in cache across the channel blocks: the weights are read from L3 or memory once per
+// tile, not once per block.
 template <class T>
 struct Chunks {
     struct Chunk {
@@ -298,7 +359,7 @@ struct Chunks {
     };
     std::vector<Chunk> list;
     Chunks(const PackedWeights<T>& pw) {
-        const int64_t depth = std::max<int64_t>(64, 131072 / (pw.ocb * (int64_t)sizeof(T)));  // 16 KiB of weights
+        const int64_t depth = std::max<int64_t>(64, 131072 / (pw.ocb * (int64_t)sizeof(T)));  // 128 KiB of weights
         const int64_t K = pw.kh * pw.kw;
         if (pw.cin_g >= depth) {
             for (int64_t k = 0; k < K; ++k)
@@ -310,8 +371,9 @@ struct Chunks {
     }
 };
 
-// Rows of output computed together: as many as keep a tile of input and results within
-// L2 (each row at most about `row_bytes`), at most 8.
+// Rows of output computed together: as many as keep a tile's input and results within
+// about 4 MiB (each row at most about `row_bytes`), at most 8; more rows per tile read
+// the weights fewer times.
 inline int64_t tile_rows(int64_t row_bytes) {
     return std::max<int64_t>(1, std::min<int64_t>(8, (int64_t(4096) << 10) / std::max<int64_t>(1, row_bytes)));
 }
