@@ -102,6 +102,17 @@ void depthwise_planar(const Geometry& g, const ConvSpec& s, const T* x, const T*
     std::sort(cuts.begin(), cuts.end());
     cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
     const int64_t pw_len = (g.w + sw - 1) / sw;  // columns per phase
+    // Per tap column: where output 0 reads in the phase rows (column ox*s + e of the input
+    // row is phase e mod s at ox + e div s), and per segment the tap columns inside the input.
+    std::vector<int64_t> col((size_t)s.kw);
+    for (int64_t kj = 0; kj < s.kw; ++kj) {
+        const int64_t e = kj * s.dw - s.pw, q = e >= 0 ? e / sw : -((-e + sw - 1) / sw);
+        col[(size_t)kj] = (sw == 1 ? 0 : (e - q * sw) * pw_len) + q;
+    }
+    std::vector<std::vector<int64_t>> seg_kj(cuts.size());
+    for (size_t si = 0; si + 1 < cuts.size(); ++si)
+        for (int64_t kj = 0; kj < s.kw; ++kj)
+            if (cuts[si] >= lo[(size_t)kj] && cuts[si] < hi[(size_t)kj]) seg_kj[si].push_back(kj);
 
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<T> phase_buf;
@@ -109,8 +120,16 @@ void depthwise_planar(const Geometry& g, const ConvSpec& s, const T* x, const T*
         std::vector<int64_t> ki((size_t)s.kh), iy((size_t)s.kh);
         std::vector<const T*> xr((size_t)K), rowp((size_t)s.kh);
         std::vector<T> wr((size_t)K);
-        for (int64_t item = begin; item < end; ++item) {
-            const int64_t oy = item % g.ho, c = (item / g.ho) % g.c_in, n = item / (g.ho * g.c_in);
+        // (n, c, oy) of the item, advanced by counting (no 64-bit divisions per row).
+        int64_t oy = begin % g.ho, c = (begin / g.ho) % g.c_in, n = begin / (g.ho * g.c_in);
+        for (int64_t item = begin; item < end; ++item, ++oy) {
+            if (oy == g.ho) {
+                oy = 0;
+                if (++c == g.c_in) {
+                    c = 0;
+                    ++n;
+                }
+            }
             const int nr = valid_rows(g.h, s, oy, ki.data(), iy.data());
             const T* plane = x + n * g.xs0 + c * g.xc;
             // Row r of the taps: base pointers of the phases (e = kj*d - p reads phase e mod s at e div s).
@@ -130,11 +149,8 @@ void depthwise_planar(const Geometry& g, const ConvSpec& s, const T* x, const T*
                 const int64_t x0 = cuts[si], x1 = cuts[si + 1];
                 int nt = 0;
                 for (int r = 0; r < nr; ++r)
-                    for (int64_t kj = 0; kj < s.kw; ++kj) {
-                        if (x0 < lo[(size_t)kj] || x0 >= hi[(size_t)kj]) continue;
-                        const int64_t e = kj * s.dw - s.pw;  // column of output 0: ox*s + e = (ox + q)*s + ph
-                        const int64_t q = e >= 0 ? e / sw : -((-e + sw - 1) / sw), phs = e - q * sw;
-                        xr[(size_t)nt] = rowp[(size_t)r] + (sw == 1 ? 0 : phs * pw_len) + q;
+                    for (int64_t kj : seg_kj[si]) {
+                        xr[(size_t)nt] = rowp[(size_t)r] + col[(size_t)kj];
                         wr[(size_t)nt++] = wt[c * K + ki[(size_t)r] * s.kw + kj];
                     }
                 int64_t ox = x0;

@@ -194,19 +194,29 @@ struct PackedWeights {
         b.assign((size_t)(G * cpad), T(0));
         for (int64_t grp = 0; grp < G; ++grp)
             for (int64_t co = 0; co < cout_g; ++co) b[(size_t)(grp * cpad + co)] = bias ? bias[grp * cout_g + co] : T(0);
-        // In the packed order, one panel (group, channel block) per item: the reads walk
-        // ocb weight rows side by side, the writes are sequential.
+        // One panel (group, channel block) per item, in blocks of 16 input channels: the
+        // block's part of the panel (K x 16 x ocb) stays in L1 while each of the ocb weight
+        // rows is read in order (reading the rows side by side would touch ocb pages per
+        // element).
         w = Pooled<T>((size_t)(G * nocb * panel));
         parallel_for(G * nocb, nthreads, grain::min_items(grain::kConvPad, panel), [&](int64_t p0, int64_t p1) {
             for (int64_t pi = p0; pi < p1; ++pi) {
                 const int64_t grp = pi / nocb, co0 = (pi % nocb) * ocb, nl = std::min(ocb, cout_g - co0);
                 const T* src = weight + (grp * cout_g + co0) * cin_g * K;
-                T* d = w.data() + pi * panel;
-                for (int64_t k = 0; k < K; ++k)
-                    for (int64_t ci = 0; ci < cin_g; ++ci, d += ocb) {
-                        for (int64_t l = 0; l < nl; ++l) d[l] = src[(l * cin_g + ci) * K + k];
-                        std::fill(d + nl, d + ocb, T(0));
+                T* d = w.data() + pi * panel;  // d[(k*cin_g + ci)*ocb + l]
+                for (int64_t c0 = 0; c0 < cin_g; c0 += 16) {
+                    const int64_t c1 = std::min(cin_g, c0 + 16);
+                    for (int64_t l = 0; l < ocb; ++l) {
+                        if (l >= nl) {
+                            for (int64_t k = 0; k < K; ++k)
+                                for (int64_t ci = c0; ci < c1; ++ci) d[(k * cin_g + ci) * ocb + l] = T(0);
+                            continue;
+                        }
+                        const T* row = src + l * cin_g * K;
+                        for (int64_t ci = c0; ci < c1; ++ci)
+                            for (int64_t k = 0; k < K; ++k) d[(k * cin_g + ci) * ocb + l] = row[ci * K + k];
                     }
+                }
             }
         });
     }
