@@ -248,3 +248,28 @@ def test_aspp_bad_input():
         pk.aspp(x, [w1, w3, w3, w3], None, w1, None, wp[:, :14], None, (1, 2, 3))
     assert pk.aspp(x, [w1, w3, w3, w3], None, w1, None, wp, None, (1, 2, 3)).shape == (1, 2, 6, 6)
     assert pk.aspp(x[:0], [w1, w3, w3, w3], None, w1, None, wp, None, (1, 2, 3)).shape == (0, 2, 6, 6)
+
+
+def test_aspp_packs_its_weights_once_per_dtype_and_level():
+    """pk.ASPP packs the kernels' weights at its first call per dtype and ISA level and
+    reuses them: the same bits as the functional form, which packs per call; packed
+    weights are refused for another level, dtype or shape."""
+    from pyramidkit import _core
+    rng = np.random.default_rng(9)
+    sd = random_state_dict(rng, 12, 20, (2, 3))
+    head = pk.ASPP.from_torchvision(sd, (2, 3))
+    x = rng.standard_normal((2, 12, 9, 17)).astype(np.float32)
+    params = {k: ([e.astype(np.float32) for e in v] if isinstance(v, list) else v.astype(np.float32))
+              for k, v in head._params.items()}
+    want = pk.aspp(x, rates=(2, 3), **params)
+    np.testing.assert_array_equal(head(x), want)
+    np.testing.assert_array_equal(head(x), want)                  # packed once, reused
+    assert len(head._packed) == 1
+    head(x.astype(np.float64))
+    assert len(head._packed) == 2                                  # one per dtype
+    packed, first = head._packed[(np.dtype(np.float32), _core.active_isa())]
+    out = np.empty((2, 20, 9, 17), np.float64)
+    with pytest.raises(ValueError, match="packed for another"):
+        _core.aspp(x.astype(np.float64), [], [], first, np.zeros((2, 20)), out, [2, 3], 1, packed)
+    with pytest.raises(ValueError, match="packed for another"):
+        _core.aspp(x, [], [], first, np.zeros((2, 20), np.float32), out.astype(np.float32), [2, 4], 1, packed)

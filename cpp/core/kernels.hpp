@@ -2,6 +2,7 @@
 // fills, and PK_REGISTER, the one line at the end of a kernel file that fills it.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 #include "core/dtype.hpp"
 #include "core/image.hpp"
@@ -60,8 +61,15 @@ struct AsppSpec {
     const int64_t* rates = nullptr;
     int64_t cb = 0;
 };
+// packed: aspp_pack's result for this level and dtype (weights, biases, proj_weight then
+// unused), or null to pack them for this call.
 using AsppFn = void (*)(const Image& x, const void* const* weights, const void* const* biases, const void* proj_weight,
-                        const void* proj_bias, const Image& out, const AsppSpec& spec, int nthreads);
+                        const void* proj_bias, const void* packed, const Image& out, const AsppSpec& spec,
+                        int nthreads);
+// aspp_pack: the weights packed once, for the caller to keep across aspp calls.
+using AsppPackFn = std::shared_ptr<void> (*)(const void* const* weights, const void* const* biases,
+                                             const void* proj_weight, int64_t c_in, int64_t c_out,
+                                             const AsppSpec& spec, int nthreads);
 // fma_peak: `iterations` rounds of independent multiply-adds on each of nthreads threads;
 // returns the floating-point operations done (the benchmark times it).
 using FmaPeakFn = double (*)(int64_t iterations, int nthreads);
@@ -104,6 +112,7 @@ using UnpoolFn = int64_t (*)(const Image& src, const Image& idx, const Image& ds
     X(conv_transpose2d, ConvTransposeFn) \
     X(conv2d, Conv2dFn)                  \
     X(aspp, AsppFn)                      \
+    X(aspp_pack, AsppPackFn)             \
     X(fma_peak, FmaPeakFn)               \
     X(pool, PoolFn)                      \
     X(max_unpool2d, UnpoolFn)            \

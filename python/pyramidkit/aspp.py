@@ -134,6 +134,16 @@ def aspp(input: Any, branch_weights: Sequence[Any], branch_biases: Optional[Sequ
     >>> out.shape, bool(out.min() >= 0)
     ((1, 6, 33, 33), True)
     """
+    x, unbatched, args = _check(input, branch_weights, branch_biases, pool_weight, pool_bias, project_weight,
+                                project_bias, rates)
+    return _run(x, unbatched, *args, _rates(rates))
+
+
+def _check(input: Any, branch_weights: Sequence[Any], branch_biases: Optional[Sequence[Any]], pool_weight: Any,
+           pool_bias: Any, project_weight: Any, project_bias: Any, rates: Sequence[int]) -> Tuple[np.ndarray, bool, tuple]:
+    """aspp's arguments checked: (input batched, whether it was unbatched, (branch weights,
+    branch biases, pool weight, pool bias, projection weight, projection bias)), every
+    array C-contiguous of the input's dtype, None biases as zeros."""
     x = check_dtype(as_array(input, "input"), "input", CONV_DTYPES)
     if x.ndim not in (3, 4):
         raise ValueError(f"input: expected (N, C, H, W) or (C, H, W), got shape {x.shape}")
@@ -170,25 +180,36 @@ def aspp(input: Any, branch_weights: Sequence[Any], branch_biases: Optional[Sequ
     cout = wp.shape[0]
     bp = np.zeros(cout, dt) if project_bias is None else _param(project_bias, "project_bias", (cout,), dt)
 
+    return x, unbatched, (ws, bs, pw, pb, wp, bp)
+
+
+def _run(x: np.ndarray, unbatched: bool, ws, bs, pw, pb, wp, bp, rates: Tuple[int, ...], packed: Any = None,
+         proj_first: Optional[np.ndarray] = None) -> np.ndarray:
+    """The fused head on checked arguments (x batched); packed: _core.aspp_pack's weights."""
     from .conv2d import conv2d
     from .pool import adaptive_avg_pool2d
     n, _, h, w = x.shape
+    cb, cout, nbr = ws[0].shape[0], wp.shape[0], len(rates) + 2
     nhwc = channels_last(x)
     if not nhwc and x.shape[3] > 1 and x.strides[3] != x.itemsize:
         x = np.ascontiguousarray(x)
-    # The image-pool branch: a constant per image, so its share of the projection is a bias.
-    if n:
-        pooled = np.maximum(conv2d(adaptive_avg_pool2d(np.ascontiguousarray(x), 1), pw, pb), 0)
-        wpool = np.ascontiguousarray(wp[:, (nbr - 1) * cb:])
-        img_bias = np.ascontiguousarray(conv2d(pooled, wpool, bp)[:, :, 0, 0])
     if nhwc:
-        o, _ = new_array((n, h, w, cout), dt)
+        o, _ = new_array((n, h, w, cout), x.dtype)
         out = o.transpose(0, 3, 1, 2)
     else:
-        out, _ = new_array((n, cout, h, w), dt)
-    if n:
-        _core.aspp(x, ws, bs, np.ascontiguousarray(wp[:, :(nbr - 1) * cb, 0, 0]), img_bias, out, list(rates),
-                   get_num_threads())
+        out, _ = new_array((n, cout, h, w), x.dtype)
+    if n == 0:
+        return out[0] if unbatched else out
+    # The image-pool branch: a constant per image, so its share of the projection is a bias.
+    if nhwc:
+        mean = adaptive_avg_pool2d(x.transpose(0, 2, 3, 1), 1, layout="NHWC").transpose(0, 3, 1, 2)
+    else:
+        mean = adaptive_avg_pool2d(x, 1)
+    pooled = np.maximum(conv2d(np.ascontiguousarray(mean), pw, pb), 0)
+    img_bias = np.ascontiguousarray(conv2d(pooled, np.ascontiguousarray(wp[:, (nbr - 1) * cb:]), bp)[:, :, 0, 0])
+    if proj_first is None:
+        proj_first = np.ascontiguousarray(wp[:, :(nbr - 1) * cb, 0, 0])
+    _core.aspp(x, ws, bs, proj_first, img_bias, out, list(rates), get_num_threads(), packed)
     return out[0] if unbatched else out
 
 
@@ -222,6 +243,7 @@ class ASPP:
                             pool_weight=f64(pool_weight), pool_bias=f64(pool_bias),
                             project_weight=f64(project_weight), project_bias=f64(project_bias))
         self._cast: Dict[np.dtype, Dict[str, Any]] = {}
+        self._packed: Dict[Tuple[np.dtype, str], Any] = {}
         # Shapes checked now, on a one-pixel probe, rather than at the first call.
         cin = self._params["pool_weight"].shape[1] if self._params["pool_weight"].ndim == 4 else 1
         aspp(np.zeros((1, cin, 1, 1)), rates=self.rates, **self._params)
@@ -269,4 +291,16 @@ class ASPP:
             cast = lambda v: None if v is None else v.astype(a.dtype)  # noqa: E731
             p = {k: ([cast(e) for e in v] if isinstance(v, list) else cast(v)) for k, v in self._params.items()}
             self._cast[a.dtype] = p
-        return aspp(a, rates=self.rates, **p)
+        xb, unbatched, args = _check(a, rates=self.rates, **p)
+        # The kernels' packed weights, made once per dtype and ISA level (each level packs
+        # for its own vector width).
+        key = (a.dtype, _core.active_isa())
+        packed = self._packed.get(key)
+        if packed is None:
+            ws, bs, wp = args[0], args[1], args[4]
+            nbr = len(self.rates) + 2
+            first = np.ascontiguousarray(wp[:, :(nbr - 1) * ws[0].shape[0], 0, 0])
+            packed = (_core.aspp_pack(a.dtype.name, ws[0].shape[1], ws, bs, first, list(self.rates),
+                                      get_num_threads()), first)
+            self._packed[key] = packed
+        return _run(xb, unbatched, *args, self.rates, packed=packed[0], proj_first=packed[1])

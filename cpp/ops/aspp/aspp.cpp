@@ -14,6 +14,8 @@
 // and the centre taps of every rate read the same input rows while they are in cache.
 // Taps that read only padding are skipped per row and block: at rate 36 on a 33 x 33
 // map each 3x3 branch is exactly its centre tap. Same FMA policy as conv2d.
+#include <memory>
+
 #include "ops/conv2d/gemm.hpp"
 
 namespace pk {
@@ -23,23 +25,67 @@ namespace {
 template <class T>
 inline T relu(T v) { return v < T(0) ? T(0) : v; }  // NaN stays NaN, as torch's
 
+// The packed weights of a head: its branches, then the projection over the buffer's
+// channels (zero weights for the branches' padding channels). Packed per call, or once
+// by aspp_pack and kept by the caller.
+template <class T>
+struct AsppWeights {
+    std::vector<PackedWeights<T>> br;
+    std::vector<Chunks<T>> chunks;
+    std::vector<int64_t> off;  // branch j's channels in the buffer: [off[j], off[j] + cb)
+    std::unique_ptr<PackedWeights<T>> proj;
+    std::unique_ptr<Chunks<T>> pchunks;
+    int64_t cin = 0, cout = 0;
+
+    AsppWeights(const void* const* wv, const void* const* bv, const void* proj_w, int64_t c_in, int64_t c_out,
+                const AsppSpec& a, int nthreads, bool pooled)
+        : off((size_t)a.nrates + 2, 0), cin(c_in), cout(c_out) {
+        const int64_t nbr = a.nrates + 1, cb = a.cb;
+        br.reserve((size_t)nbr);
+        chunks.reserve((size_t)nbr);
+        for (int64_t j = 0; j < nbr; ++j) {
+            const int64_t k = j == 0 ? 1 : 3;
+            br.emplace_back((const T*)wv[j], (const T*)bv[j], 1, cb, cin, k, k, nthreads, pooled);
+            chunks.emplace_back(br.back());
+            off[(size_t)j + 1] = off[(size_t)j] + br.back().cpad;
+        }
+        const int64_t cw = off[(size_t)nbr];
+        const T* pw = (const T*)proj_w;
+        std::vector<T> pwide((size_t)(cout * cw), T(0));
+        for (int64_t co = 0; co < cout; ++co)
+            for (int64_t j = 0; j < nbr; ++j)
+                std::copy_n(pw + co * nbr * cb + j * cb, cb, pwide.data() + co * cw + off[(size_t)j]);
+        proj = std::make_unique<PackedWeights<T>>(pwide.data(), nullptr, 1, cout, cw, 1, 1, nthreads, pooled);
+        pchunks = std::make_unique<Chunks<T>>(*proj);
+    }
+};
+
+template <class T>
+std::shared_ptr<void> aspp_pack_impl(const void* const* wv, const void* const* bv, const void* proj_w, int64_t cin,
+                                     int64_t cout, const AsppSpec& a, int nthreads) {
+    return std::make_shared<AsppWeights<T>>(wv, bv, proj_w, cin, cout, a, nthreads, false);
+}
+
 template <class T>
 void aspp_impl(const Image& xim, const void* const* wv, const void* const* bv, const void* proj_w,
-               const void* proj_b, const Image& oim, const AsppSpec& a, int nthreads) {
+               const void* proj_b, const void* packed, const Image& oim, const AsppSpec& a, int nthreads) {
     const int64_t item = (int64_t)sizeof(T);
     const int64_t n = xim.n0, cin = xim.n1 * xim.cn, h = xim.h, w = xim.w, cout = oim.n1 * oim.cn;
     const int64_t xc = xim.cn > 1 ? 1 : xim.s1 / item, xp = xim.cn;
     const int64_t os0 = oim.s0 / item, osh = oim.sh / item, oc = oim.cn > 1 ? 1 : oim.s1 / item, op = oim.cn;
-    const int64_t nbr = a.nrates + 1, cb = a.cb;
+    const int64_t nbr = a.nrates + 1;
 
-    std::vector<PackedWeights<T>> br;
-    std::vector<Chunks<T>> chunks;
+    std::unique_ptr<AsppWeights<T>> own;
+    if (!packed) own = std::make_unique<AsppWeights<T>>(wv, bv, proj_w, cin, cout, a, nthreads, true);
+    const AsppWeights<T>& aw = packed ? *(const AsppWeights<T>*)packed : *own;
+    const auto& br = aw.br;
+    const auto& chunks = aw.chunks;
+    const auto& off = aw.off;
+    const PackedWeights<T>& proj = *aw.proj;
+    const Chunks<T>& pchunks = *aw.pchunks;
     std::vector<ConvSpec> specs((size_t)nbr);
     std::vector<RowBlocks> blocks;
-    std::vector<int64_t> off((size_t)nbr + 1, 0);  // branch j's channels in the buffer: [off[j], off[j] + cb)
     int64_t lpad = 0, rpad = 0;
-    br.reserve((size_t)nbr);
-    chunks.reserve((size_t)nbr);
     blocks.reserve((size_t)nbr);
     for (int64_t j = 0; j < nbr; ++j) {
         ConvSpec& s = specs[(size_t)j];
@@ -47,27 +93,15 @@ void aspp_impl(const Image& xim, const void* const* wv, const void* const* bv, c
             s.kh = s.kw = 3;
             s.ph = s.pw = s.dh = s.dw = a.rates[j - 1];
         }
-        br.emplace_back((const T*)wv[j], (const T*)bv[j], 1, cb, cin, s.kh, s.kw, nthreads);
-        chunks.emplace_back(br.back());
-        blocks.emplace_back(w, w, s.kw, 1, s.pw, s.dw, br.back().mr);
+        blocks.emplace_back(w, w, s.kw, 1, s.pw, s.dw, br[(size_t)j].mr);
         lpad = std::max(lpad, blocks.back().lpad);
         rpad = std::max(rpad, blocks.back().rpad);
-        off[(size_t)j + 1] = off[(size_t)j] + br.back().cpad;
     }
     const int64_t cw = off[(size_t)nbr], ccat = odd_lines<T>(cw);  // the buffer's channels, pixel stride
     const ChannelsLast<T> xin((const T*)xim.data, n, cin, h, w, xim.s0 / item, xim.sh / item, xc, xp, lpad, rpad,
                               nthreads);
 
-    // The projection over the buffer's channels (zero weights for its padding channels),
-    // starting from each image's bias.
-    const T* pw = (const T*)proj_w;
-    std::vector<T> pwide((size_t)(cout * cw), T(0));
-    for (int64_t co = 0; co < cout; ++co)
-        for (int64_t j = 0; j < nbr; ++j)
-            std::copy_n(pw + co * nbr * cb + j * cb, cb, pwide.data() + co * cw + off[(size_t)j]);
-    const PackedWeights<T> proj(pwide.data(), nullptr, 1, cout, cw, 1, 1, nthreads);
-    pwide = {};
-    const Chunks<T> pchunks(proj);
+    // The projection starts from each image's bias.
     const ConvSpec ps;
     const RowBlocks pblocks(w, w, 1, 1, 0, 1, proj.mr);
     std::vector<T> pbias((size_t)(n * proj.cpad), T(0));
@@ -125,13 +159,14 @@ void aspp_impl(const Image& xim, const void* const* wv, const void* const* bv, c
             }
         }
     };
-    const int64_t row_cost = std::max<int64_t>(1, w * cb * cin * (1 + 9 * a.nrates));
+    const int64_t row_cost = std::max<int64_t>(1, w * a.cb * cin * (1 + 9 * a.nrates));
     parallel_for(n * h, nthreads, grain::min_items(grain::kConv, row_cost), work);
 }
 
 }  // namespace
 
 PK_REGISTER(aspp, aspp_impl, float, double);
+PK_REGISTER(aspp_pack, aspp_pack_impl, float, double);
 
 }  // namespace PK_ISA_NS
 }  // namespace pk

@@ -116,7 +116,12 @@ template <class T>
 class Pooled {
   public:
     Pooled() = default;
-    explicit Pooled(size_t n) : bytes_(std::max<size_t>(64, n * sizeof(T) + 64)) {
+    // pooled = false: a plain allocation, freed at the end (buffers kept across calls).
+    explicit Pooled(size_t n, bool pooled = true) : bytes_(std::max<size_t>(64, n * sizeof(T) + 64)), pooled_(pooled) {
+        if (!pooled_) {
+            mem_.reset(new char[bytes_]);
+            return;
+        }
         auto& pool = thread_pool();
         size_t best = pool.size();  // the smallest pooled buffer that is large enough
         for (size_t i = 0; i < pool.size(); ++i)
@@ -129,10 +134,11 @@ class Pooled {
             mem_.reset(new char[bytes_]);
         }
     }
-    Pooled(Pooled&& o) noexcept : bytes_(o.bytes_), mem_(std::move(o.mem_)) {}
+    Pooled(Pooled&& o) noexcept : bytes_(o.bytes_), pooled_(o.pooled_), mem_(std::move(o.mem_)) {}
     Pooled& operator=(Pooled&& o) noexcept {
         release();
         bytes_ = o.bytes_;
+        pooled_ = o.pooled_;
         mem_ = std::move(o.mem_);
         return *this;
     }
@@ -142,7 +148,7 @@ class Pooled {
 
   private:
     void release() {
-        if (!mem_) return;
+        if (!mem_ || !pooled_) return;
         auto& pool = thread_pool();
         pool.push_back({bytes_, std::move(mem_)});
         size_t total = 0;
@@ -155,6 +161,7 @@ class Pooled {
         }
     }
     size_t bytes_ = 0;
+    bool pooled_ = true;
     std::unique_ptr<char[]> mem_;
 };
 
@@ -177,9 +184,10 @@ struct PackedWeights {
     std::vector<T> b;
     const BlockFn<T>* table = nullptr;
 
-    // weight: (G * cout_g, cin_g, kh, kw) contiguous; bias: G * cout_g values or null.
+    // weight: (G * cout_g, cin_g, kh, kw) contiguous; bias: G * cout_g values or null;
+    // pooled: the buffer from the thread's pool (false for weights kept across calls).
     PackedWeights(const T* weight, const T* bias, int64_t groups, int64_t cout_per_group, int64_t cin_per_group,
-                  int64_t kernel_h, int64_t kernel_w, int nthreads)
+                  int64_t kernel_h, int64_t kernel_w, int nthreads, bool pooled = true)
         : G(groups), cin_g(cin_per_group), cout_g(cout_per_group), kh(kernel_h), kw(kernel_w) {
         using L = Lanes<T>;
         static const auto t1 = block_table<1, T>(std::make_integer_sequence<int, L::kMR1>{});
@@ -198,7 +206,7 @@ struct PackedWeights {
         // block's part of the panel (K x 16 x ocb) stays in L1 while each of the ocb weight
         // rows is read in order (reading the rows side by side would touch ocb pages per
         // element).
-        w = Pooled<T>((size_t)(G * nocb * panel));
+        w = Pooled<T>((size_t)(G * nocb * panel), pooled);
         parallel_for(G * nocb, nthreads, grain::min_items(grain::kConvPad, panel), [&](int64_t p0, int64_t p1) {
             for (int64_t pi = p0; pi < p1; ++pi) {
                 const int64_t grp = pi / nocb, co0 = (pi % nocb) * ocb, nl = std::min(ocb, cout_g - co0);
