@@ -1,7 +1,7 @@
 // The implicit GEMM of conv2d and aspp, compiled into each of their kernel files per ISA
 // level: the register-blocked micro-kernel, the blocks of an output row with the tap
-// columns each needs, the channels-last input view, the packed weights and one output
-// row of a convolution.
+// columns each needs, the channels-last input view, the packed weights, the chunks of
+// the sum and a tile of output rows of a convolution; the per-thread buffer pool.
 //
 // A block of MR output pixels of one row times NV vectors of output channels stays in
 // registers; for every tap and input channel the kernel loads the NV weight vectors once
