@@ -107,6 +107,10 @@ struct F32 {
         lo = _mm256_permute2f128_ps(l, h, 0x20);
         hi = _mm256_permute2f128_ps(l, h, 0x31);
     }
+    // Lanes < n (0 < n <= N).
+    static void store_first(float* p, V v, int n) {
+        _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)), v);
+    }
 };
 
 struct F64 {
@@ -138,6 +142,14 @@ struct F64 {
     static void unzip(V a, V b, V& even, V& odd) {  // a0 a2 b0 b2, a1 a3 b1 b3
         even = _mm256_permute4x64_pd(_mm256_unpacklo_pd(a, b), 0xd8);
         odd = _mm256_permute4x64_pd(_mm256_unpackhi_pd(a, b), 0xd8);
+    }
+    static void zip(V a, V b, V& lo, V& hi) {
+        V l = _mm256_unpacklo_pd(a, b), h = _mm256_unpackhi_pd(a, b);
+        lo = _mm256_permute2f128_pd(l, h, 0x20);
+        hi = _mm256_permute2f128_pd(l, h, 0x31);
+    }
+    static void store_first(double* p, V v, int n) {
+        _mm256_maskstore_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3)), v);
     }
 };
 

@@ -81,6 +81,7 @@ struct F32 {
     static constexpr int N = 16;
     static V load(const float* p) { return _mm512_loadu_ps(p); }
     static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+    static void store_first(float* p, V v, int n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v); }  // lanes < n (0 < n <= N)
     static void stream(float* p, V v) { _mm512_stream_ps(p, v); }  // p aligned to the vector
     static V set1(float x) { return _mm512_set1_ps(x); }
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
@@ -164,6 +165,7 @@ struct F64 {
         return _mm512_maskz_cvtepi32_pd(0xff, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)p)));
     }
     static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+    static void store_first(double* p, V v, int n) { _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), v); }
     static V set1(double x) { return _mm512_set1_pd(x); }
     static V add(V a, V b) { return _mm512_add_pd(a, b); }
     static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
@@ -187,6 +189,10 @@ struct F64 {
     static void unzip(V a, V b, V& even, V& odd) {
         even = _mm512_permutex2var_pd(a, _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), b);
         odd = _mm512_permutex2var_pd(a, _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), b);
+    }
+    static void zip(V a, V b, V& lo, V& hi) {
+        lo = _mm512_permutex2var_pd(a, _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), b);
+        hi = _mm512_permutex2var_pd(a, _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15), b);
     }
 };
 

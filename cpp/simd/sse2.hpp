@@ -106,6 +106,12 @@ struct F32 {
         lo = _mm_unpacklo_ps(a, b);
         hi = _mm_unpackhi_ps(a, b);
     }
+    // Lanes < n (0 < n <= N).
+    static void store_first(float* p, V v, int n) {
+        alignas(16) float t[4];
+        _mm_store_ps(t, v);
+        for (int i = 0; i < n; ++i) p[i] = t[i];
+    }
 };
 
 struct F64 {
@@ -141,6 +147,14 @@ struct F64 {
     static void unzip(V a, V b, V& even, V& odd) {
         even = _mm_unpacklo_pd(a, b);
         odd = _mm_unpackhi_pd(a, b);
+    }
+    static void zip(V a, V b, V& lo, V& hi) {
+        lo = _mm_unpacklo_pd(a, b);
+        hi = _mm_unpackhi_pd(a, b);
+    }
+    static void store_first(double* p, V v, int n) {
+        if (n >= 2) _mm_storeu_pd(p, v);
+        else _mm_store_sd(p, v);
     }
 };
 

@@ -145,12 +145,19 @@ void test_float() {
         S::store(o, e);
         S::store(o + N, od);
         for (int i = 0; i < N; ++i) check(same_bits(o[i], a[2 * i]) && same_bits(o[N + i], a[2 * i + 1]), "F::unzip", i);
-        if constexpr (std::is_same_v<C, float>) {
+        {
             typename S::V lo, hi;
             S::zip(va, vb, lo, hi);
             S::store(o, lo);
             S::store(o + N, hi);
-            for (int i = 0; i < 2 * N; ++i) check(same_bits(o[i], i % 2 ? b[i / 2] : a[i / 2]), "F32::zip", i);
+            for (int i = 0; i < 2 * N; ++i) check(same_bits(o[i], i % 2 ? b[i / 2] : a[i / 2]), "F::zip", i);
+            for (int n = 1; n <= N; ++n) {
+                for (int i = 0; i < N; ++i) o[i] = c[i];
+                S::store_first(o, va, n);
+                for (int i = 0; i < N; ++i) check(same_bits(o[i], i < n ? a[i] : c[i]), "F::store_first", n * N + i);
+            }
+        }
+        if constexpr (std::is_same_v<C, float>) {
             const typename S::V vn = S::load(a + N);
             S::store(o, S::prev1(vn, va));
             for (int i = 0; i < N; ++i) check(same_bits(o[i], i == 0 ? a[2 * N - 1] : a[i - 1]), "F32::prev1", i);

@@ -93,7 +93,7 @@ void aspp_impl(const Image& xim, const void* const* wv, const void* const* bv, c
             s.kh = s.kw = 3;
             s.ph = s.pw = s.dh = s.dw = a.rates[j - 1];
         }
-        blocks.emplace_back(w, w, s.kw, 1, s.pw, s.dw, br[(size_t)j].mr);
+        blocks.emplace_back(br[(size_t)j], w, w, 1, s.pw, s.dw);
         lpad = std::max(lpad, blocks.back().lpad);
         rpad = std::max(rpad, blocks.back().rpad);
     }
@@ -103,31 +103,37 @@ void aspp_impl(const Image& xim, const void* const* wv, const void* const* bv, c
 
     // The projection starts from each image's bias.
     const ConvSpec ps;
-    const RowBlocks pblocks(w, w, 1, 1, 0, 1, proj.mr);
+    const RowBlocks pblocks(proj, w, w, 1, 0, 1);
     std::vector<T> pbias((size_t)(n * proj.cpad), T(0));
     for (int64_t i = 0; i < n; ++i) std::copy_n((const T*)proj_b + i * cout, cout, pbias.data() + i * proj.cpad);
 
-    const bool direct = oc == 1 && proj.cpad == cout;
+    // The projection stores in the output's layout; its partial sums stay in the output
+    // where it is channels-last with whole channel blocks, otherwise in a row buffer.
+    const bool inplace = oc == 1 && proj.cpad == cout;
     const int64_t R = tile_rows((w * cin * 3 + w * ccat + w * proj.cpad) * item);
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<T> catbuf, outbuf;
         T* cat = catbuf.get(R * w * ccat);
-        T* obuf = direct ? nullptr : outbuf.get(R * w * proj.cpad);
+        T* obuf = inplace ? nullptr : outbuf.get(R * w * proj.cpad);
         TileScratch<T> sc;
         std::vector<int64_t> items((size_t)R), rows_of((size_t)R);
-        std::vector<T*> orow((size_t)R);
+        std::vector<T*> crow((size_t)R), orow((size_t)R), prow((size_t)R);
         std::vector<const T*> brow((size_t)R);
         for (int64_t r = 0; r < R; ++r) rows_of[(size_t)r] = r;
+        const TileOut<T> po = {orow.data(), op, oc, cout, cout, prow.data(), inplace ? op : proj.cpad};
         for (int64_t i0 = begin; i0 < end; i0 += R) {
             const int64_t rows = std::min(R, end - i0);
             for (int64_t r = 0; r < rows; ++r) items[(size_t)r] = i0 + r;
+            // Each branch into its channels of the buffer, padding channels included (zeros,
+            // read by the projection's zero weights).
             for (int64_t j = 0; j < nbr; ++j) {
                 for (int64_t r = 0; r < rows; ++r) {
-                    orow[(size_t)r] = cat + r * w * ccat + off[(size_t)j];
+                    crow[(size_t)r] = cat + r * w * ccat + off[(size_t)j];
                     brow[(size_t)r] = br[(size_t)j].b.data();
                 }
+                const TileOut<T> bo = {crow.data(), ccat, 1, 0, br[(size_t)j].cpad, crow.data(), ccat};
                 gemm_tile(br[(size_t)j], chunks[(size_t)j], blocks[(size_t)j], specs[(size_t)j], xin, h, h,
-                          items.data(), rows, brow.data(), orow.data(), ccat, sc);
+                          items.data(), rows, brow.data(), bo, sc);
             }
             for (int64_t i = 0; i < rows * w * ccat; ++i) cat[i] = relu(cat[i]);
             // The projection reads the buffer as `rows` one-row images.
@@ -135,27 +141,19 @@ void aspp_impl(const Image& xim, const void* const* wv, const void* const* bv, c
             for (int64_t r = 0; r < rows; ++r) {
                 const int64_t it = i0 + r;
                 brow[(size_t)r] = pbias.data() + (it / h) * proj.cpad;
-                orow[(size_t)r] = direct ? (T*)oim.data + (it / h) * os0 + (it % h) * osh
-                                         : obuf + r * w * proj.cpad;
+                orow[(size_t)r] = (T*)oim.data + (it / h) * os0 + (it % h) * osh;
+                prow[(size_t)r] = inplace ? orow[(size_t)r] : obuf + r * w * proj.cpad;
             }
-            gemm_tile(proj, pchunks, pblocks, ps, catin, 1, 1, rows_of.data(), rows, brow.data(), orow.data(),
-                      direct ? op : proj.cpad, sc);
+            gemm_tile(proj, pchunks, pblocks, ps, catin, 1, 1, rows_of.data(), rows, brow.data(), po, sc);
             for (int64_t r = 0; r < rows; ++r) {
-                const int64_t it = i0 + r;
-                T* o = (T*)oim.data + (it / h) * os0 + (it % h) * osh;
-                if (direct) {
+                T* o = orow[(size_t)r];
+                if (oc == 1) {
                     for (int64_t ox = 0; ox < w; ++ox)
                         for (int64_t co = 0; co < cout; ++co) o[ox * op + co] = relu(o[ox * op + co]);
-                    continue;
+                } else {
+                    for (int64_t co = 0; co < cout; ++co)
+                        for (int64_t ox = 0; ox < w; ++ox) o[co * oc + ox] = relu(o[co * oc + ox]);
                 }
-                T* src = obuf + r * w * proj.cpad;
-                for (int64_t i = 0; i < w * proj.cpad; ++i) src[i] = relu(src[i]);
-                if (op == 1) {  // planar: the row buffer transposed, out[co][ox] = buf[ox][co]
-                    transpose_rows(src, proj.cpad, w, cout, o, oc);
-                    continue;
-                }
-                for (int64_t ox = 0; ox < w; ++ox)
-                    for (int64_t co = 0; co < cout; ++co) o[ox * op + co * oc] = src[ox * proj.cpad + co];
             }
         }
     };

@@ -31,44 +31,31 @@ template <class T>
 void conv_gemm(const Geometry& g, const ConvSpec& s, const T* x, const T* wt, const T* bias, T* out, int nthreads) {
     const PackedWeights<T> pw(wt, bias, g.G, g.cout_g, g.cin_g, s.kh, s.kw, nthreads);
     const Chunks<T> chunks(pw);
-    const RowBlocks rb(g.wo, g.w, s.kw, s.sw, s.pw, s.dw, pw.mr);
+    const RowBlocks rb(pw, g.wo, g.w, s.sw, s.pw, s.dw);
     const ChannelsLast<T> xin(x, g.n, g.c_in, g.h, g.w, g.xs0, g.xsh, g.xc, g.xp, rb.lpad, rb.rpad, nthreads);
-    // Results go straight into a channels-last output whose groups are whole channel
-    // blocks; otherwise through a buffer of the tile's rows [row][ox][group][cpad].
-    const bool direct = g.oc == 1 && pw.cpad == g.cout_g;
+    // The kernels store the results in the output's layout. Partial sums stay in the output
+    // itself where it is channels-last with whole channel blocks per group, otherwise in a
+    // buffer of the tile's rows [row][ox][group][cpad].
+    const bool inplace = g.oc == 1 && pw.cpad == g.cout_g;
     const int64_t rstride = g.G * pw.cpad, row_elems = g.wo * rstride;
     const int64_t R = tile_rows((g.w * g.c_in * s.kh + row_elems) * (int64_t)sizeof(T));
     auto work = [&](int64_t begin, int64_t end) {
         Scratch<T> tilebuf;
-        T* buf = direct ? nullptr : tilebuf.get(R * row_elems);
+        T* buf = inplace ? nullptr : tilebuf.get(R * row_elems);
         TileScratch<T> sc;
         std::vector<int64_t> items((size_t)R);
-        std::vector<T*> orow((size_t)R);
+        std::vector<T*> orow((size_t)R), prow((size_t)R);
         std::vector<const T*> brow((size_t)R, pw.b.data());
+        const TileOut<T> to = {orow.data(), g.op, g.oc, g.cout_g, g.cout_g, prow.data(), inplace ? g.op : rstride};
         for (int64_t i0 = begin; i0 < end; i0 += R) {
             const int64_t rows = std::min(R, end - i0);
             for (int64_t r = 0; r < rows; ++r) {
                 const int64_t item = i0 + r;
                 items[(size_t)r] = item;
-                orow[(size_t)r] = direct ? out + (item / g.ho) * g.os0 + (item % g.ho) * g.osh : buf + r * row_elems;
+                orow[(size_t)r] = out + (item / g.ho) * g.os0 + (item % g.ho) * g.osh;
+                prow[(size_t)r] = inplace ? orow[(size_t)r] : buf + r * row_elems;
             }
-            gemm_tile(pw, chunks, rb, s, xin, g.h, g.ho, items.data(), rows, brow.data(), orow.data(),
-                      direct ? g.op : rstride, sc);
-            if (direct) continue;
-            for (int64_t r = 0; r < rows; ++r) {
-                const int64_t item = i0 + r;
-                T* o = out + (item / g.ho) * g.os0 + (item % g.ho) * g.osh;
-                for (int64_t grp = 0; grp < g.G; ++grp) {
-                    const T* src = buf + r * row_elems + grp * pw.cpad;
-                    T* d = o + grp * g.cout_g * g.oc;
-                    if (g.op == 1) {  // planar: the row buffer transposed, out[co][ox] = buf[ox][co]
-                        transpose_rows(src, rstride, g.wo, g.cout_g, d, g.oc);
-                        continue;
-                    }
-                    for (int64_t ox = 0; ox < g.wo; ++ox)
-                        for (int64_t co = 0; co < g.cout_g; ++co) d[ox * g.op + co * g.oc] = src[ox * rstride + co];
-                }
-            }
+            gemm_tile(pw, chunks, rb, s, xin, g.h, g.ho, items.data(), rows, brow.data(), to, sc);
         }
     };
     const int64_t row_cost = std::max<int64_t>(1, g.wo * g.c_out * g.cin_g * s.kh * s.kw);

@@ -43,22 +43,70 @@ struct Lanes {
     static constexpr int kMR2 = simd::kBits == 512 ? 14 : simd::kSimd ? 6 : 4;
 };
 
-// out[i*opix + v*N + l] = start + sum over taps t, channels c of
-// w[t][c*NV*N + v*N + l] * x[t][i*xpix + c], for pixels i < MR, lanes v*N + l < NV*N,
-// where start is out's value (accumulate) or bias[v*N + l].
+// The transpose d[ix*dp + ch] = src[ch*xc + ix] for ch < c, ix < w (planar to channels-last
+// and back): in N x N tiles of vectors transposed in registers (log2 N rounds of zips:
+// round k pairs row i with row i + N/2), a last partial tile of rows zero-filled and
+// stored in part; the columns past the last whole tile element by element.
+template <class T>
+void transpose_rows(const T* src, int64_t xc, int64_t c, int64_t w, T* d, int64_t dp) {
+    int64_t xv = 0;  // columns [0, xv) in whole tiles
+    if constexpr (simd::kSimd) {
+        using S = typename Lanes<T>::S;
+        constexpr int N = S::N;
+        xv = w / N * N;
+        for (int64_t c0 = 0; c0 < c; c0 += N) {
+            const int rows = (int)std::min<int64_t>(N, c - c0);
+            for (int64_t x0 = 0; x0 < xv; x0 += N) {
+                typename S::V r[N], t[N];
+                for (int i = 0; i < N; ++i) r[i] = i < rows ? S::load(src + (c0 + i) * xc + x0) : S::set1(T(0));
+                for (int step = 1; step < N; step *= 2) {
+                    for (int i = 0; i < N / 2; ++i) S::zip(r[i], r[i + N / 2], t[2 * i], t[2 * i + 1]);
+                    for (int i = 0; i < N; ++i) r[i] = t[i];
+                }
+                if (rows == N)
+                    for (int i = 0; i < N; ++i) S::store(d + (x0 + i) * dp + c0, r[i]);
+                else
+                    for (int i = 0; i < N; ++i) S::store_first(d + (x0 + i) * dp + c0, r[i], rows);
+            }
+        }
+    }
+    for (int64_t c0 = 0; c0 < c; c0 += 8) {
+        const int64_t cn = std::min<int64_t>(8, c - c0);
+        for (int64_t ix = xv; ix < w; ++ix)
+            for (int64_t k = 0; k < cn; ++k) d[ix * dp + c0 + k] = src[(c0 + k) * xc + ix];
+    }
+}
+
+// Where a block's sums start and where they go, for pixel i < MR and channel lane l < NV*N:
+// they start from start[i*spix + l] (spix = 0: one bias for every pixel) and are stored
+// to out[i*opix + l*ochan] for l < nchan. ochan = 1 is channels-last; otherwise the block
+// is stored planar (opix = 1), transposed through a tile on the stack: per channel a row
+// of MR pixels.
+template <class T>
+struct BlockIO {
+    const T* start;
+    int64_t spix;
+    T* out;
+    int64_t opix, ochan;
+    int nchan;
+};
+
+// The sums start + sum over taps t, channels c of w[t][c*NV*N + l] * x[t][i*xpix + c].
 template <int MR, int NV, class T>
-void block(const T* const* x, int64_t xpix, const T* const* w, int ntaps, int64_t cin, const T* bias, T* out,
-           int64_t opix, bool accumulate) {
+void block(const T* const* x, int64_t xpix, const T* const* w, int ntaps, int64_t cin, const BlockIO<T>& io) {
     using L = Lanes<T>;
     constexpr int N = L::N, W = NV * N;
+    const bool planar = io.ochan != 1;
+    alignas(64) T tile[MR * W];  // the sums channels-last, for a planar store
+    T* const o = planar ? tile : io.out;
+    const int64_t opix = planar ? W : io.opix;
+    const int nchan = planar ? W : io.nchan;
     if constexpr (simd::kSimd) {
         using S = typename L::S;
         using V = typename S::V;
         V acc[MR][NV];
-        for (int v = 0; v < NV; ++v) {
-            const V b = S::load(bias + v * N);
-            for (int i = 0; i < MR; ++i) acc[i][v] = accumulate ? S::load(out + i * opix + v * N) : b;
-        }
+        for (int v = 0; v < NV; ++v)
+            for (int i = 0; i < MR; ++i) acc[i][v] = S::load(io.start + i * io.spix + v * N);
         // Pixels in threes from one pointer each: p, p + xpix, p + 2*xpix are one base
         // register and one index register scaled by 4 or 8 (float), so the loop keeps every
         // address in registers instead of one register per pixel.
@@ -80,12 +128,18 @@ void block(const T* const* x, int64_t xpix, const T* const* w, int ntaps, int64_
                 for (int g = 0; g < G; ++g) ++p[g];
             }
         }
-        for (int i = 0; i < MR; ++i)
-            for (int v = 0; v < NV; ++v) S::store(out + i * opix + v * N, acc[i][v]);
+        for (int v = 0; v < NV; ++v) {
+            const int lanes = std::min(N, nchan - v * N);
+            if (lanes <= 0) break;
+            for (int i = 0; i < MR; ++i) {
+                if (lanes == N) S::store(o + i * opix + v * N, acc[i][v]);
+                else S::store_first(o + i * opix + v * N, acc[i][v], lanes);
+            }
+        }
     } else {
         T acc[MR][W];
         for (int i = 0; i < MR; ++i)
-            for (int l = 0; l < W; ++l) acc[i][l] = accumulate ? out[i * opix + l] : bias[l];
+            for (int l = 0; l < W; ++l) acc[i][l] = io.start[i * io.spix + l];
         for (int t = 0; t < ntaps; ++t) {
             const T* xp = x[t];
             const T* wp = w[t];
@@ -94,8 +148,9 @@ void block(const T* const* x, int64_t xpix, const T* const* w, int ntaps, int64_
                     for (int l = 0; l < W; ++l) acc[i][l] = acc[i][l] + wp[l] * xp[i * xpix];
         }
         for (int i = 0; i < MR; ++i)
-            for (int l = 0; l < W; ++l) out[i * opix + l] = acc[i][l];
+            for (int l = 0; l < nchan; ++l) o[i * opix + l] = acc[i][l];
     }
+    if (planar) transpose_rows(tile, W, MR, io.nchan, io.out, io.ochan);
 }
 
 // A large scratch buffer of the calling thread, reused across calls: freed, a buffer of
@@ -166,7 +221,7 @@ class Pooled {
 };
 
 template <class T>
-using BlockFn = void (*)(const T* const*, int64_t, const T* const*, int, int64_t, const T*, T*, int64_t, bool);
+using BlockFn = void (*)(const T* const*, int64_t, const T* const*, int, int64_t, const BlockIO<T>&);
 
 // block<m, NV, T> for m = 1..MR, indexed by m - 1.
 template <int NV, class T, int... I>
@@ -233,27 +288,69 @@ struct PackedWeights {
     }
 };
 
-// The blocks of an output row: ceil(wo / mr) of balanced widths, per block the tap columns
-// that read the input for at least one of its pixels, and the zero columns left and right
-// of the input those reads need.
+// The blocks of an output row, per block the tap columns that read the input for at least
+// one of its pixels, and the zero columns left and right of the input those reads need.
+// Blocks of at most mr pixels are chosen by a shortest path over the row's columns that
+// minimises the modelled cycles: a block of m pixels runs max(m * nv, 8) / 2 + 1/2 cycles
+// per tap and input channel (m * nv FMAs on two ports, at least 8 accumulators to cover
+// the FMA latency) plus a fixed cost per call, and among equal costs the most even widths.
+// A tap column that reads only padding for a
+// block is skipped, so at dilation d the row splits where tap columns enter the input (at
+// d = 12 on a 65-wide row: 12 | 41 | 12, the edge blocks with two tap columns of three).
 struct RowBlocks {
     std::vector<int64_t> x0;               // block b: output columns [x0[b], x0[b + 1])
     std::vector<std::vector<int64_t>> kj;  // its tap columns
     int64_t lpad = 0, rpad = 0;
 
-    RowBlocks(int64_t wo, int64_t w, int64_t kw, int64_t sw, int64_t pw, int64_t dw, int64_t mr) {
-        const int64_t nb = (wo + mr - 1) / mr;
-        x0.resize((size_t)nb + 1);
+    // For the micro-kernels and tap columns of p: output width wo, input width w, column
+    // stride, padding and dilation.
+    template <class T>
+    RowBlocks(const PackedWeights<T>& p, int64_t wo, int64_t w, int64_t sw, int64_t pw, int64_t dw)
+        : RowBlocks(wo, w, p.kw, sw, pw, dw, p.mr, p.ocb / Lanes<T>::N, p.cin_g) {}
+    // nv: channel vectors per block; cin: input channels per tap.
+    RowBlocks(int64_t wo, int64_t w, int64_t kw, int64_t sw, int64_t pw, int64_t dw, int64_t mr, int64_t nv,
+              int64_t cin) {
+        // Tap column j reads the input for output columns [lo[j], hi[j]).
+        std::vector<int64_t> lo((size_t)kw), hi((size_t)kw);
+        for (int64_t j = 0; j < kw; ++j) {
+            const int64_t e = j * dw - pw;  // input column of output 0
+            lo[(size_t)j] = std::min(wo, std::max<int64_t>(0, ceil_div(-e, sw)));
+            hi[(size_t)j] = std::max(lo[(size_t)j], std::min(wo, ceil_div(w - e, sw)));
+        }
+        auto taps = [&](int64_t a, int64_t b) {
+            int64_t n = 0;
+            for (int64_t j = 0; j < kw; ++j) n += a < hi[(size_t)j] && b > lo[(size_t)j];
+            return n;
+        };
+        auto cost = [&](int64_t a, int64_t b) {  // half-cycles
+            return taps(a, b) * (cin * (std::max<int64_t>((b - a) * nv, 8) + 1) + 40) + 80;
+        };
+        // best[e]: the least cost of columns [0, e), then the least sum of squared widths
+        // (balanced blocks among equal costs); from[e]: where its last block starts.
+        std::vector<std::pair<int64_t, int64_t>> best((size_t)wo + 1, {0, 0});
+        std::vector<int64_t> from((size_t)wo + 1, 0);
+        for (int64_t e = 1; e <= wo; ++e) {
+            for (int64_t a = std::max<int64_t>(0, e - mr); a < e; ++a) {
+                const std::pair<int64_t, int64_t> c = {best[(size_t)a].first + cost(a, e),
+                                                       best[(size_t)a].second + (e - a) * (e - a)};
+                if (a == std::max<int64_t>(0, e - mr) || c < best[(size_t)e]) {
+                    best[(size_t)e] = c;
+                    from[(size_t)e] = a;
+                }
+            }
+        }
+        for (int64_t e = wo; e > 0; e = from[(size_t)e]) x0.push_back(e);
+        x0.push_back(0);
+        std::reverse(x0.begin(), x0.end());
+        const int64_t nb = (int64_t)x0.size() - 1;
         kj.resize((size_t)nb);
-        for (int64_t b = 0; b <= nb; ++b) x0[(size_t)b] = wo * b / nb;
         for (int64_t b = 0; b < nb; ++b)
             for (int64_t j = 0; j < kw; ++j) {
-                const int64_t first = x0[(size_t)b] * sw - pw + j * dw, last = (x0[(size_t)b + 1] - 1) * sw - pw + j * dw;
-                const int64_t i0 = std::max<int64_t>(0, ceil_div(-first, sw));  // first pixel reading column >= 0
-                if (last < 0 || x0[(size_t)b] + i0 >= x0[(size_t)b + 1] || first + i0 * sw >= w) continue;
+                const int64_t a = x0[(size_t)b], z = x0[(size_t)b + 1];
+                if (a >= hi[(size_t)j] || z <= lo[(size_t)j]) continue;
                 kj[(size_t)b].push_back(j);
-                lpad = std::max(lpad, -first);
-                rpad = std::max(rpad, last - (w - 1));
+                lpad = std::max(lpad, -(a * sw - pw + j * dw));
+                rpad = std::max(rpad, (z - 1) * sw - pw + j * dw - (w - 1));
             }
     }
     int64_t blocks() const { return (int64_t)kj.size(); }
@@ -267,38 +364,6 @@ template <class T>
 inline int64_t odd_lines(int64_t n) {
     const int64_t per = 64 / (int64_t)sizeof(T), lines = (n + per - 1) / per;
     return (lines | 1) * per;
-}
-
-// The transpose d[ix*dp + ch] = src[ch*xc + ix] for ch < c, ix < w (planar to channels-last
-// and back): float in N x N tiles transposed in
-// registers (log2 N rounds of zips: round k pairs row i with row i + N/2), the rest and
-// double element by element.
-template <class T>
-void transpose_rows(const T* src, int64_t xc, int64_t c, int64_t w, T* d, int64_t dp) {
-    int64_t c0 = 0;
-    if constexpr (simd::kSimd && std::is_same_v<T, float>) {
-        using S = simd::Dependent<simd::F32, T>;
-        constexpr int N = S::N;
-        for (; c0 + N <= c; c0 += N) {
-            int64_t x0 = 0;
-            for (; x0 + N <= w; x0 += N) {
-                typename S::V r[N], t[N];
-                for (int i = 0; i < N; ++i) r[i] = S::load(src + (c0 + i) * xc + x0);
-                for (int step = 1; step < N; step *= 2) {
-                    for (int i = 0; i < N / 2; ++i) S::zip(r[i], r[i + N / 2], t[2 * i], t[2 * i + 1]);
-                    for (int i = 0; i < N; ++i) r[i] = t[i];
-                }
-                for (int i = 0; i < N; ++i) S::store(d + (x0 + i) * dp + c0, r[i]);
-            }
-            for (int64_t ix = x0; ix < w; ++ix)
-                for (int i = 0; i < N; ++i) d[ix * dp + c0 + i] = src[(c0 + i) * xc + ix];
-        }
-    }
-    for (; c0 < c; c0 += 8) {
-        const int64_t cn = std::min<int64_t>(8, c - c0);
-        for (int64_t ix = 0; ix < w; ++ix)
-            for (int64_t k = 0; k < cn; ++k) d[ix * dp + c0 + k] = src[(c0 + k) * xc + ix];
-    }
 }
 
 // An input (n, c, h, w) read as channels-last rows: pixel (n, iy, ix), channel ch at
@@ -401,64 +466,106 @@ template <class T>
 struct TileScratch {
     std::vector<const T*> xt, wt;
     std::vector<int64_t> iy;    // [row][ki]: input row, or -1 outside the input
+    std::vector<int64_t> last;  // [row][block]: the last chunk with taps, or -1
     std::vector<char> started;  // [row][group][channel block][block]
 };
 
-// Output rows items[r] = n * ho + oy for r < rows, every group and channel block: channel
-// co of group grp of pixel ox goes to orow[r][ox*opix + grp*pw.cpad + co] (padding
-// channels included), starting from brow[r] ([group][cpad]).
+// Where gemm_tile's results go: channel co < cstore of group grp of pixel ox of row r to
+// row[r][ox*opix + (grp*gstride + co)*ochan] (ochan != 1: planar, opix = 1). A block whose
+// sum takes more than one chunk keeps its partial sums channels-last in
+// part[r][ox*ppix + grp*cpad + co] (padding channels included), which may be the
+// destination itself where that has this layout.
+template <class T>
+struct TileOut {
+    T* const* row;
+    int64_t opix, ochan, gstride, cstore;
+    T* const* part;
+    int64_t ppix;
+};
+
+// Output rows items[r] = n * ho + oy for r < rows, every group and channel block, starting
+// from brow[r] ([group][cpad]).
 template <class T>
 void gemm_tile(const PackedWeights<T>& pw, const Chunks<T>& ch, const RowBlocks& rb, const ConvSpec& s,
                const ChannelsLast<T>& xin, int64_t h, int64_t ho, const int64_t* items, int64_t rows,
-               const T* const* brow, T* const* orow, int64_t opix, TileScratch<T>& sc) {
-    const int64_t K = s.kh * s.kw, nb = rb.blocks();
+               const T* const* brow, const TileOut<T>& out, TileScratch<T>& sc) {
+    const int64_t K = s.kh * s.kw, nb = rb.blocks(), nch = (int64_t)ch.list.size();
     sc.xt.resize((size_t)K);
     sc.wt.resize((size_t)K);
     sc.iy.assign((size_t)(rows * s.kh), -1);
+    sc.last.assign((size_t)(rows * nb), -1);
     sc.started.assign((size_t)(rows * pw.G * pw.nocb * nb), 0);
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t ki = 0; ki < s.kh; ++ki) {
             const int64_t y = (items[r] % ho) * s.sh - s.ph + ki * s.dh;
             if (y >= 0 && y < h) sc.iy[(size_t)(r * s.kh + ki)] = y;
         }
+    // The taps of chunk c inside the input for row r and block b, into sc.xt and sc.wt.
+    auto taps = [&](const typename Chunks<T>::Chunk& c, int64_t r, int64_t b, int64_t grp, int64_t blk) {
+        const T* xn = xin.base + (items[r] / ho) * xin.sn + grp * pw.cin_g + c.c0;
+        const int64_t x0 = rb.x0[(size_t)b];
+        int n = 0;
+        for (int64_t ki = c.k0 / s.kw; ki <= (c.k1 - 1) / s.kw; ++ki) {
+            const int64_t y = sc.iy[(size_t)(r * s.kh + ki)];
+            if (y < 0) continue;
+            for (int64_t kj : rb.kj[(size_t)b]) {
+                const int64_t k = ki * s.kw + kj;
+                if (k < c.k0 || k >= c.k1) continue;
+                sc.xt[(size_t)n] = xn + y * xin.srow + (x0 * s.sw - s.pw + kj * s.dw) * xin.spix;
+                sc.wt[(size_t)n++] = pw.tap(grp, blk, ki, kj) + c.c0 * pw.ocb;
+            }
+        }
+        return n;
+    };
+    for (int64_t ci = 0; ci < nch; ++ci)
+        for (int64_t r = 0; r < rows; ++r)
+            for (int64_t b = 0; b < nb; ++b)
+                if (taps(ch.list[(size_t)ci], r, b, 0, 0)) sc.last[(size_t)(r * nb + b)] = ci;
+    // The destination of block b of row r, channel block blk of group grp.
+    auto dest = [&](BlockIO<T>& io, int64_t r, int64_t b, int64_t grp, int64_t blk) {
+        io.out = out.row[r] + rb.x0[(size_t)b] * out.opix + (grp * out.gstride + blk * pw.ocb) * out.ochan;
+        io.opix = out.opix;
+        io.ochan = out.ochan;
+        io.nchan = (int)std::min(pw.ocb, out.cstore - blk * pw.ocb);
+    };
     for (int64_t grp = 0; grp < pw.G; ++grp)
-        for (const auto& c : ch.list)
+        for (int64_t ci = 0; ci < nch; ++ci)
             for (int64_t blk = 0; blk < pw.nocb; ++blk)
-                for (int64_t r = 0; r < rows; ++r) {
-                    const T* xn = xin.base + (items[r] / ho) * xin.sn + grp * pw.cin_g + c.c0;
+                for (int64_t r = 0; r < rows; ++r)
                     for (int64_t b = 0; b < nb; ++b) {
-                        const int64_t x0 = rb.x0[(size_t)b], m = rb.x0[(size_t)b + 1] - x0;
-                        int ntaps = 0;
-                        for (int64_t ki = c.k0 / s.kw; ki <= (c.k1 - 1) / s.kw; ++ki) {
-                            const int64_t y = sc.iy[(size_t)(r * s.kh + ki)];
-                            if (y < 0) continue;
-                            for (int64_t kj : rb.kj[(size_t)b]) {
-                                const int64_t k = ki * s.kw + kj;
-                                if (k < c.k0 || k >= c.k1) continue;
-                                sc.xt[(size_t)ntaps] = xn + y * xin.srow + (x0 * s.sw - s.pw + kj * s.dw) * xin.spix;
-                                sc.wt[(size_t)ntaps++] = pw.tap(grp, blk, ki, kj) + c.c0 * pw.ocb;
-                            }
-                        }
-                        if (!ntaps) continue;
+                        const int nt = taps(ch.list[(size_t)ci], r, b, grp, blk);
+                        if (!nt) continue;
                         char& st = sc.started[(size_t)(((r * pw.G + grp) * pw.nocb + blk) * nb + b)];
-                        pw.table[m - 1](sc.xt.data(), s.sw * xin.spix, sc.wt.data(), ntaps, c.c1 - c.c0,
-                                        brow[r] + grp * pw.cpad + blk * pw.ocb,
-                                        orow[r] + x0 * opix + grp * pw.cpad + blk * pw.ocb, opix, st != 0);
+                        T* part = out.part[r] + rb.x0[(size_t)b] * out.ppix + grp * pw.cpad + blk * pw.ocb;
+                        BlockIO<T> io;
+                        io.start = st ? part : brow[r] + grp * pw.cpad + blk * pw.ocb;
+                        io.spix = st ? out.ppix : 0;
+                        if (ci == sc.last[(size_t)(r * nb + b)]) {
+                            dest(io, r, b, grp, blk);
+                        } else {
+                            io.out = part;
+                            io.opix = out.ppix;
+                            io.ochan = 1;
+                            io.nchan = (int)pw.ocb;
+                        }
+                        const int64_t depth = ch.list[(size_t)ci].c1 - ch.list[(size_t)ci].c0;
+                        pw.table[rb.x0[(size_t)b + 1] - rb.x0[(size_t)b] - 1](sc.xt.data(), s.sw * xin.spix,
+                                                                              sc.wt.data(), nt, depth, io);
                         st = 1;
                     }
-                }
     // Blocks no tap reaches: the bias alone.
     for (int64_t r = 0; r < rows; ++r)
-        for (int64_t grp = 0; grp < pw.G; ++grp)
-            for (int64_t blk = 0; blk < pw.nocb; ++blk)
-                for (int64_t b = 0; b < nb; ++b)
-                    if (!sc.started[(size_t)(((r * pw.G + grp) * pw.nocb + blk) * nb + b)]) {
-                        const int64_t x0 = rb.x0[(size_t)b];
-                        pw.table[rb.x0[(size_t)b + 1] - x0 - 1](sc.xt.data(), 0, sc.wt.data(), 0, 0,
-                                                                brow[r] + grp * pw.cpad + blk * pw.ocb,
-                                                                orow[r] + x0 * opix + grp * pw.cpad + blk * pw.ocb, opix,
-                                                                false);
-                    }
+        for (int64_t b = 0; b < nb; ++b) {
+            if (sc.last[(size_t)(r * nb + b)] >= 0) continue;
+            for (int64_t grp = 0; grp < pw.G; ++grp)
+                for (int64_t blk = 0; blk < pw.nocb; ++blk) {
+                    BlockIO<T> io;
+                    io.start = brow[r] + grp * pw.cpad + blk * pw.ocb;
+                    io.spix = 0;
+                    dest(io, r, b, grp, blk);
+                    pw.table[rb.x0[(size_t)b + 1] - rb.x0[(size_t)b] - 1](sc.xt.data(), 0, sc.wt.data(), 0, 0, io);
+                }
+        }
 }
 
 }  // namespace
