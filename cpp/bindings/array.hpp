@@ -77,6 +77,47 @@ inline Image feature_map(const py::array& a, const char* name, bool writeable, b
     return im;
 }
 
+// The arguments of a convolution (conv2d, conv_transpose2d), checked: x, weight, bias and
+// out of one float dtype, weight a C-contiguous 4-D array, stride / padding / dilation
+// pairs with a positive kernel, stride and dilation and non-negative padding, bias None or
+// c_out contiguous values. The shapes' agreement is the op's to check.
+struct ConvArgs {
+    DType dt;
+    Image x, out;
+    ConvSpec spec;
+    const void* w;
+    const void* b;
+};
+inline ConvArgs conv_args(const py::array& x, const py::array& weight, const py::object& bias, const py::array& out,
+                          const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                          const std::vector<int64_t>& dilation, int64_t groups, bool channels_last) {
+    ConvArgs a{dtype_of(x, "x"), {}, {}, {}, weight.data(), nullptr};
+    if (a.dt != DType::f32 && a.dt != DType::f64) throw py::type_error("x: expected float32 or float64");
+    check_dtype(weight, a.dt, "weight");
+    check_dtype(out, a.dt, "out");
+    if (weight.ndim() != 4 || !(weight.flags() & py::array::c_style))
+        throw py::value_error("weight: expected a C-contiguous 4-D array");
+    if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
+        throw py::value_error("stride/padding/dilation: expected pairs");
+    a.x = feature_map(x, "x", false, channels_last);
+    a.out = feature_map(out, "out", true, channels_last);
+    ConvSpec& g = a.spec;
+    g.groups = groups;
+    g.kh = weight.shape(2); g.kw = weight.shape(3);
+    g.sh = stride[0]; g.sw = stride[1]; g.ph = padding[0]; g.pw = padding[1]; g.dh = dilation[0]; g.dw = dilation[1];
+    if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.ph < 0 || g.pw < 0)
+        throw py::value_error("kernel/stride/dilation must be positive, padding non-negative");
+    if (!bias.is_none()) {
+        const py::array ba = bias.cast<py::array>();
+        const int64_t c_out = a.out.n1 * a.out.cn;
+        check_dtype(ba, a.dt, "bias");
+        if (ba.ndim() != 1 || ba.shape(0) != c_out || (c_out > 1 && ba.strides(0) != ba.itemsize()))
+            throw py::value_error("bias: expected c_out contiguous values");
+        a.b = ba.data();
+    }
+    return a;
+}
+
 // dst has src's planes and channels, both non-empty.
 inline void check_planes(const Image& src, const Image& dst, const char* names) {
     if (src.planes() != dst.planes() || src.cn != dst.cn || src.h < 1 || src.w < 1 || dst.h < 1 || dst.w < 1)

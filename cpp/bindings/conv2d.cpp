@@ -7,38 +7,16 @@ namespace {
 void run_conv2d(const py::array& x, const py::array& weight, const py::object& bias, const py::array& out,
                 const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
                 const std::vector<int64_t>& dilation, int64_t groups, int nthreads) {
-    const DType dt = dtype_of(x, "x");
-    if (dt != DType::f32 && dt != DType::f64) throw py::type_error("x: expected float32 or float64");
-    check_dtype(weight, dt, "weight");
-    check_dtype(out, dt, "out");
-    if (weight.ndim() != 4 || !(weight.flags() & py::array::c_style))
-        throw py::value_error("weight: expected a C-contiguous 4-D array");
-    if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
-        throw py::value_error("stride/padding/dilation: expected pairs");
-    const Image xi = feature_map(x, "x", false, true), oi = feature_map(out, "out", true, true);
-    ConvSpec g;
-    g.groups = groups;
-    g.kh = weight.shape(2); g.kw = weight.shape(3);
-    g.sh = stride[0]; g.sw = stride[1]; g.ph = padding[0]; g.pw = padding[1]; g.dh = dilation[0]; g.dw = dilation[1];
-    if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.ph < 0 || g.pw < 0)
-        throw py::value_error("kernel/stride/dilation must be positive, padding (top, left) non-negative");
+    const ConvArgs a = conv_args(x, weight, bias, out, stride, padding, dilation, groups, true);
     // The kernels read only taps inside x, whatever the output size; it just has to exist.
+    const Image &xi = a.x, &oi = a.out;
     const int64_t c_in = xi.n1 * xi.cn, c_out = oi.n1 * oi.cn;
     if (groups < 1 || c_in < 1 || xi.h < 1 || xi.w < 1 || c_in % groups || weight.shape(1) * groups != c_in ||
         weight.shape(0) != c_out || c_out % groups || oi.n0 != xi.n0 || oi.h < 1 || oi.w < 1)
         throw py::value_error("x/weight/groups/out: shapes do not match");
-    const void* b = nullptr;
-    if (!bias.is_none()) {
-        const py::array ba = bias.cast<py::array>();
-        check_dtype(ba, dt, "bias");
-        if (ba.ndim() != 1 || ba.shape(0) != c_out || (c_out > 1 && ba.strides(0) != ba.itemsize()))
-            throw py::value_error("bias: expected c_out contiguous values");
-        b = ba.data();
-    }
-    const auto fn = kernel(&KernelTable::conv2d, dt, "conv2d");
-    const void* w = weight.data();
+    const auto fn = kernel(&KernelTable::conv2d, a.dt, "conv2d");
     py::gil_scoped_release release;
-    if (xi.n0 > 0) fn(xi, w, b, oi, g, nthreads);
+    if (xi.n0 > 0) fn(xi, a.w, a.b, oi, a.spec, nthreads);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _core
+from ._config import get_num_threads
 from ._memory import new_array
 
 LAYOUTS = ("HW", "HWC", "CHW", "NHWC", "NCHW")
@@ -636,6 +637,15 @@ class ConvArgs:
         self.x, self.weight, self.bias = x, weight, bias
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         self.out_shape, self.unbatched = out_shape, unbatched
+
+    def run(self, kernel: Any, x: np.ndarray, out: np.ndarray, padding: Tuple[int, int]) -> np.ndarray:
+        """The native kernel (_core.conv2d or _core.conv_transpose2d) from x into out, with
+        (top, left) padding; the result unbatched where the input was."""
+        if out.size:
+            b = None if self.bias is None else np.ascontiguousarray(self.bias)
+            kernel(x, np.ascontiguousarray(self.weight), b, out, self.stride, padding, self.dilation, self.groups,
+                   get_num_threads())
+        return out[0] if self.unbatched else out
 
 
 def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,

@@ -14,7 +14,6 @@ import numpy as np
 
 from . import _core
 from ._args import channels_last, conv2d_args
-from ._config import get_num_threads
 from ._memory import new_array
 
 __all__ = ["conv2d"]
@@ -62,9 +61,4 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
         out, _ = new_array(a.out_shape, x.dtype)
         if x.shape[3] > 1 and x.strides[3] != x.itemsize:
             x = np.ascontiguousarray(x)
-    if out.size:
-        b = None if a.bias is None else np.ascontiguousarray(a.bias)
-        pads = (a.padding[0][0], a.padding[1][0])
-        _core.conv2d(x, np.ascontiguousarray(a.weight), b, out, a.stride, pads, a.dilation, a.groups,
-                     get_num_threads())
-    return out[0] if a.unbatched else out
+    return a.run(_core.conv2d, x, out, (a.padding[0][0], a.padding[1][0]))

@@ -16,7 +16,6 @@ import numpy as np
 
 from . import _core
 from ._args import CONV_DTYPES, check_dtype, conv_transpose2d_args
-from ._config import get_num_threads
 from ._memory import new_array
 
 __all__ = ["conv_transpose2d", "bilinear_kernel", "bilinear_upsample_weights"]
@@ -51,12 +50,8 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     """
     a = conv_transpose2d_args(input, weight, bias, stride, padding, output_padding, groups, dilation)
     out, _ = new_array(a.out_shape, a.x.dtype)
-    if out.size:
-        x = a.x if a.x.shape[3] == 1 or a.x.strides[3] == a.x.itemsize else np.ascontiguousarray(a.x)
-        b = None if a.bias is None else np.ascontiguousarray(a.bias)
-        _core.conv_transpose2d(x, np.ascontiguousarray(a.weight), b, out, a.stride, a.padding, a.dilation, a.groups,
-                               get_num_threads())
-    return out[0] if a.unbatched else out
+    x = a.x if a.x.shape[3] == 1 or a.x.strides[3] == a.x.itemsize else np.ascontiguousarray(a.x)
+    return a.run(_core.conv_transpose2d, x, out, a.padding)
 
 
 def _positive_int(v: Any, name: str) -> int:

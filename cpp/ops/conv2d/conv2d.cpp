@@ -71,6 +71,43 @@ inline void tap_columns(const Geometry& g, const ConvSpec& s, int64_t kj, int64_
     hi = std::max(lo, std::min(g.wo, ceil_div(g.w - e, s.sw)));
 }
 
+// The depthwise sums of lanes [i0, i1) in vectors: per vector a = start + sum over taps t
+// of w(t) * x[t][i], with start(u) and w(t, u) the bias and weight vectors of vector u at i
+// (broadcast values along rows, loads along channels; generic lambdas naming the vector
+// type through simd::Dependent, so a level without vectors never instantiates them). Four vectors at a time, then one;
+// a length that is not a multiple of the vector ends with a vector overlapping the one
+// before (the same taps: the same bits). Returns where the scalar tail starts.
+template <class T, class Start, class Weight>
+int64_t depthwise_vectors(int64_t i0, int64_t i1, int nt, const T* const* x, Start start, Weight w, T* o) {
+    if constexpr (simd::kSimd) {
+        using S = typename Lanes<T>::S;
+        using V = typename S::V;
+        constexpr int N = Lanes<T>::N;
+        int64_t i = i0;
+        auto run = [&](auto u_count) {
+            constexpr int U = decltype(u_count)::value;
+            V a[U];
+            for (int u = 0; u < U; ++u) a[u] = start(i + u * N);
+            for (int t = 0; t < nt; ++t)
+                for (int u = 0; u < U; ++u) {
+                    const V xv = S::load(x[t] + i + u * N), wv = w(t, i + u * N);
+                    if constexpr (simd::kHasFma) a[u] = S::fma(wv, xv, a[u]);
+                    else a[u] = S::add(a[u], S::mul(wv, xv));
+                }
+            for (int u = 0; u < U; ++u) S::store(o + i + u * N, a[u]);
+        };
+        for (; i + 4 * N <= i1; i += 4 * N) run(std::integral_constant<int, 4>{});
+        for (; i + N <= i1; i += N) run(std::integral_constant<int, 1>{});
+        if (i < i1 && i1 - i0 >= N) {
+            i = i1 - N;
+            run(std::integral_constant<int, 1>{});
+            i = i1;
+        }
+        return i;
+    }
+    return i0;
+}
+
 // NCHW: one output row of one channel at a time, in column segments over which the set of
 // taps inside the input is constant. Stride s reads the input row through its s phases
 // (phase r holds columns r, r + s, ...), so every tap is a unit-stride vector load.
@@ -140,33 +177,9 @@ void depthwise_planar(const Geometry& g, const ConvSpec& s, const T* x, const T*
                         xr[(size_t)nt] = rowp[(size_t)r] + col[(size_t)kj];
                         wr[(size_t)nt++] = wt[c * K + ki[(size_t)r] * s.kw + kj];
                     }
-                int64_t ox = x0;
-                if constexpr (simd::kSimd) {
-                    using S = typename L::S;
-                    using V = typename S::V;
-                    constexpr int N = L::N;
-                    auto run = [&](auto u_count) {
-                        constexpr int U = decltype(u_count)::value;
-                        V a[U];
-                        for (int u = 0; u < U; ++u) a[u] = S::set1(b);
-                        for (int t = 0; t < nt; ++t) {
-                            const V wv = S::set1(wr[(size_t)t]);
-                            for (int u = 0; u < U; ++u) {
-                                const V xv = S::load(xr[(size_t)t] + ox + u * N);
-                                if constexpr (simd::kHasFma) a[u] = S::fma(wv, xv, a[u]);
-                                else a[u] = S::add(a[u], S::mul(wv, xv));
-                            }
-                        }
-                        for (int u = 0; u < U; ++u) S::store(o + ox + u * N, a[u]);
-                    };
-                    for (; ox + 4 * N <= x1; ox += 4 * N) run(std::integral_constant<int, 4>{});
-                    for (; ox + N <= x1; ox += N) run(std::integral_constant<int, 1>{});
-                    if (ox < x1 && x1 - x0 >= N) {  // the last vector overlaps the one before: same taps, same bits
-                        ox = x1 - N;
-                        run(std::integral_constant<int, 1>{});
-                        ox = x1;
-                    }
-                }
+                int64_t ox = depthwise_vectors<T>(
+                    x0, x1, nt, xr.data(), [&](auto i) { return simd::Dependent<typename L::S, decltype(i)>::set1(b); },
+                    [&](int t, auto i) { return simd::Dependent<typename L::S, decltype(i)>::set1(wr[(size_t)t]); }, o);
                 for (; ox < x1; ++ox) {
                     T a = b;
                     for (int t = 0; t < nt; ++t) {
@@ -210,31 +223,9 @@ void depthwise_nhwc(const Geometry& g, const ConvSpec& s, const T* x, const T* w
                         wr[(size_t)nt++] = wpk.data() + (ki[(size_t)r] * s.kw + kj) * C;
                     }
                 T* o = out + n * g.os0 + oy * g.osh + ox * g.op;
-                int64_t c = 0;
-                if constexpr (simd::kSimd) {
-                    using S = typename L::S;
-                    using V = typename S::V;
-                    constexpr int N = L::N;
-                    auto run = [&](auto u_count) {
-                        constexpr int U = decltype(u_count)::value;
-                        V a[U];
-                        for (int u = 0; u < U; ++u) a[u] = S::load(bz.data() + c + u * N);
-                        for (int t = 0; t < nt; ++t)
-                            for (int u = 0; u < U; ++u) {
-                                const V wv = S::load(wr[(size_t)t] + c + u * N), xv = S::load(xr[(size_t)t] + c + u * N);
-                                if constexpr (simd::kHasFma) a[u] = S::fma(wv, xv, a[u]);
-                                else a[u] = S::add(a[u], S::mul(wv, xv));
-                            }
-                        for (int u = 0; u < U; ++u) S::store(o + c + u * N, a[u]);
-                    };
-                    for (; c + 4 * N <= C; c += 4 * N) run(std::integral_constant<int, 4>{});
-                    for (; c + N <= C; c += N) run(std::integral_constant<int, 1>{});
-                    if (c < C && C >= N) {  // the last vector overlaps the one before (recomputed alike)
-                        c = C - N;
-                        run(std::integral_constant<int, 1>{});
-                        c = C;
-                    }
-                }
+                int64_t c = depthwise_vectors<T>(
+                    0, C, nt, xr.data(), [&](auto i) { return simd::Dependent<typename L::S, decltype(i)>::load(bz.data() + i); },
+                    [&](int t, auto i) { return simd::Dependent<typename L::S, decltype(i)>::load(wr[(size_t)t] + i); }, o);
                 for (; c < C; ++c) {
                     T a = bz[(size_t)c];
                     for (int t = 0; t < nt; ++t) {
