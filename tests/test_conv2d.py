@@ -94,6 +94,7 @@ BAD = [
     (dict(stride=(1, 2, 3)), ValueError, "expected stride to be a single integer value or a list of 2 values"),
     (dict(w=(0, 4, 3, 3)), ValueError, "expected weight to be at least 1 at dimension 0"),
     (dict(dtype_w=np.float64), TypeError, "differs from the input's float32"),
+    (dict(dtype_w=np.float16), TypeError, "differs from the input's float32"),
     (dict(dtype_x=np.int32), TypeError, "int32"),
     (dict(groups=1.5), TypeError, "groups"),
 ]
@@ -164,6 +165,32 @@ def test_conv2d_matches_reference(dtype, isa):
             assert (ours.transpose(0, 2, 3, 1).flags.c_contiguous if cl_out else ours.flags.c_contiguous)
             assert_close(np.asarray(ours), np.asarray(theirs), dtype, ulps=16, scale=bound(x, w),
                          err_msg=str((xs, ws, kw, cl)))
+
+
+def test_conv2d_float16_through_float32():
+    """float16: computed in float32 and rounded once (within one float16 ulp of the exact
+    sum; the reference rounds its float64 sum), in the input's memory format, unbatched too;
+    torch's CPU float16 kernel where installed."""
+    rng = np.random.default_rng(23)
+    for xs, ws, kw in (((2, 8, 11, 13), (6, 8, 3, 3), dict(padding=1)),
+                       ((1, 16, 9, 9), (16, 1, 3, 3), dict(padding=2, dilation=2, groups=16)),
+                       ((1, 40, 7, 10), (36, 20, 1, 3), dict(stride=(1, 2), groups=2))):
+        x = rng.standard_normal(xs).astype(np.float16)
+        w = (rng.standard_normal(ws) * 0.2).astype(np.float16)
+        b = rng.standard_normal(ws[0]).astype(np.float16)
+        want = ref.conv2d(x, w, b, **kw)
+        exact32 = pk.conv2d(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32), **kw)
+        for cl in (False, True):
+            got = pk.conv2d(channels_last_view(x) if cl else x, w, b, **kw)
+            assert got.dtype == np.float16
+            assert got.transpose(0, 2, 3, 1).flags.c_contiguous if cl else got.flags.c_contiguous
+            np.testing.assert_array_equal(got, exact32.astype(np.float16))
+            assert_close(got, want, np.float16, scale=bound(x, w))
+            if torch is not None:
+                t = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), **kw).numpy()
+                assert_close(got, t, np.float16, scale=bound(x, w))
+        one = pk.conv2d(x[0], w, b, **kw)
+        assert one.dtype == np.float16 and one.shape == want.shape[1:]
 
 
 @needs_torch

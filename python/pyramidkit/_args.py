@@ -593,12 +593,15 @@ def bin_weights(weights: Any, bins: List[int], c: int) -> List[Optional[Tuple[np
 # ---------------------------------------------------------------- conv_transpose2d (torch's rules)
 
 CONV_DTYPES = (np.float32, np.float64)
+# conv2d also takes float16, computed in float32 (pyramidkit.conv2d).
+CONV2D_DTYPES = (np.float16, np.float32, np.float64)
 
-def _conv_arrays(input: Any, weight: Any, op: str, layout: str) -> Tuple[np.ndarray, np.ndarray, bool]:
+def _conv_arrays(input: Any, weight: Any, op: str, layout: str,
+                 dtypes: Sequence[Any] = CONV_DTYPES) -> Tuple[np.ndarray, np.ndarray, bool]:
     """A convolution's input (batched: 4-D) and 4-D weight of one float dtype; whether the
     input came unbatched."""
-    x = check_dtype(as_array(input, "input"), "input", CONV_DTYPES)
-    w = check_dtype(as_array(weight, "weight"), "weight", CONV_DTYPES)
+    x = check_dtype(as_array(input, "input"), "input", dtypes)
+    w = check_dtype(as_array(weight, "weight"), "weight", dtypes)
     if w.dtype != x.dtype:
         raise TypeError(f"weight: dtype {w.dtype} differs from the input's {x.dtype}")
     if x.ndim not in (3, 4):
@@ -618,7 +621,7 @@ def _conv_groups(groups: Any) -> int:
 def _conv_bias(bias: Any, dtype: np.dtype, cout: int, given: str) -> Optional[np.ndarray]:
     if bias is None:
         return None
-    b = check_dtype(as_array(bias, "bias"), "bias", CONV_DTYPES)
+    b = check_dtype(as_array(bias, "bias"), "bias", CONV2D_DTYPES)
     if b.dtype != dtype:
         raise TypeError(f"bias: dtype {b.dtype} differs from the input's {dtype}")
     if b.shape != (cout,):
@@ -701,7 +704,7 @@ def conv2d_args(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, d
     """torch.nn.functional.conv2d's checks, in torch's order, with its messages (as
     ValueError / TypeError). padding="same" pads d (k - 1) in total per axis, the odd one
     at the bottom / right, as torch does for even kernels."""
-    x, w, unbatched = _conv_arrays(input, weight, "conv2d", "(C_out, C_in/groups, kH, kW)")
+    x, w, unbatched = _conv_arrays(input, weight, "conv2d", "(C_out, C_in/groups, kH, kW)", CONV2D_DTYPES)
     sh, sw = int_pair(stride, "stride")
     dh, dw = int_pair(dilation, "dilation")
     groups = _conv_groups(groups)

@@ -24,7 +24,8 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     """``torch.nn.functional.conv2d``: the 2-D convolution (cross-correlation) of deep learning.
 
     ``input`` (N, C_in, H, W) or unbatched (C_in, H, W); ``weight`` (C_out, C_in/groups, kH, kW);
-    ``bias`` (C_out,) or None; float32 or float64, all three the same dtype. ``stride``,
+    ``bias`` (C_out,) or None; float16, float32 or float64, all three the same dtype
+    (float16 is computed in float32 and rounded once, as torch's CPU kernel does). ``stride``,
     ``dilation``: an int or a pair (height, width); ``padding``: an int, a pair, ``"valid"``
     (none) or ``"same"`` (the output the size of the input; stride 1; an even kernel extent
     pads its odd pixel at the bottom / right, as torch does). Output
@@ -53,6 +54,10 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     """
     a = conv2d_args(input, weight, bias, stride, padding, dilation, groups)
     x = a.x
+    half = x.dtype == np.float16
+    if half:  # computed in float32, rounded to float16 once (layouts kept)
+        x, a.weight = x.astype(np.float32), a.weight.astype(np.float32)
+        a.bias = None if a.bias is None else a.bias.astype(np.float32)
     nhwc = channels_last(x)
     if nhwc:
         out_nhwc, _ = new_array((a.out_shape[0], a.out_shape[2], a.out_shape[3], a.out_shape[1]), x.dtype)
@@ -61,4 +66,5 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
         out, _ = new_array(a.out_shape, x.dtype)
         if x.shape[3] > 1 and x.strides[3] != x.itemsize:
             x = np.ascontiguousarray(x)
-    return a.run(_core.conv2d, x, out, (a.padding[0][0], a.padding[1][0]))
+    out = a.run(_core.conv2d, x, out, (a.padding[0][0], a.padding[1][0]))
+    return out.astype(np.float16) if half else out

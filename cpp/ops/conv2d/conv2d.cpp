@@ -64,13 +64,6 @@ void conv_gemm(const Geometry& g, const ConvSpec& s, const T* x, const T* wt, co
 
 // ---------------------------------------------------------------------------- depthwise
 
-// The output columns [lo, hi) whose tap kj reads inside the input.
-inline void tap_columns(const Geometry& g, const ConvSpec& s, int64_t kj, int64_t& lo, int64_t& hi) {
-    const int64_t e = kj * s.dw - s.pw;  // input column of output 0
-    lo = std::min(g.wo, std::max<int64_t>(0, ceil_div(-e, s.sw)));
-    hi = std::max(lo, std::min(g.wo, ceil_div(g.w - e, s.sw)));
-}
-
 // The depthwise sums of lanes [i0, i1) in vectors: per vector a = start + sum over taps t
 // of w(t) * x[t][i], with start(u) and w(t, u) the bias and weight vectors of vector u at i
 // (broadcast values along rows, loads along channels; generic lambdas naming the vector
@@ -119,7 +112,7 @@ void depthwise_planar(const Geometry& g, const ConvSpec& s, const T* x, const T*
     // Segment boundaries: every lo / hi of a tap column, and the row's ends.
     std::vector<int64_t> lo((size_t)s.kw), hi((size_t)s.kw), cuts = {0, g.wo};
     for (int64_t kj = 0; kj < s.kw; ++kj) {
-        tap_columns(g, s, kj, lo[(size_t)kj], hi[(size_t)kj]);
+        tap_columns(g.wo, g.w, s.sw, s.pw, s.dw, kj, lo[(size_t)kj], hi[(size_t)kj]);
         cuts.push_back(lo[(size_t)kj]);
         cuts.push_back(hi[(size_t)kj]);
     }
@@ -207,7 +200,7 @@ void depthwise_nhwc(const Geometry& g, const ConvSpec& s, const T* x, const T* w
         for (int64_t k = 0; k < K; ++k) wpk[(size_t)(k * C + c)] = wt[c * K + k];
     }
     std::vector<int64_t> lo((size_t)s.kw), hi((size_t)s.kw);
-    for (int64_t kj = 0; kj < s.kw; ++kj) tap_columns(g, s, kj, lo[(size_t)kj], hi[(size_t)kj]);
+    for (int64_t kj = 0; kj < s.kw; ++kj) tap_columns(g.wo, g.w, s.sw, s.pw, s.dw, kj, lo[(size_t)kj], hi[(size_t)kj]);
     auto work = [&](int64_t begin, int64_t end) {
         std::vector<int64_t> ki((size_t)s.kh), iy((size_t)s.kh);
         std::vector<const T*> xr((size_t)K), wr((size_t)K);

@@ -8,7 +8,9 @@
 // and broadcasts each pixel's input value into them. Vectors run along output channels, so
 // a row of any width wastes nothing (a 33-wide map in vectors along columns would waste
 // half), and every (pixel, channel) accumulator sums bias, taps, channels in the same
-// order at every ISA level and thread count.
+// order at every ISA level and thread count. The kernel stores its block in the output's
+// layout (channels-last directly, planar transposed in registers), so no pass over the
+// output follows.
 //
 // Taps that read only padding are never computed: tap rows outside the input are dropped
 // per output row, tap columns per block of pixels; a tap that reads the input for some
@@ -288,6 +290,15 @@ struct PackedWeights {
     }
 };
 
+// The output columns [lo, hi) of a row of wo whose tap column kj reads inside an input row
+// of w (column stride sw, left padding pw, dilation dw).
+inline void tap_columns(int64_t wo, int64_t w, int64_t sw, int64_t pw, int64_t dw, int64_t kj, int64_t& lo,
+                        int64_t& hi) {
+    const int64_t e = kj * dw - pw;  // input column of output 0
+    lo = std::min(wo, std::max<int64_t>(0, ceil_div(-e, sw)));
+    hi = std::max(lo, std::min(wo, ceil_div(w - e, sw)));
+}
+
 // The blocks of an output row, per block the tap columns that read the input for at least
 // one of its pixels, and the zero columns left and right of the input those reads need.
 // Blocks of at most mr pixels are chosen by a shortest path over the row's columns that
@@ -312,11 +323,7 @@ struct RowBlocks {
               int64_t cin) {
         // Tap column j reads the input for output columns [lo[j], hi[j]).
         std::vector<int64_t> lo((size_t)kw), hi((size_t)kw);
-        for (int64_t j = 0; j < kw; ++j) {
-            const int64_t e = j * dw - pw;  // input column of output 0
-            lo[(size_t)j] = std::min(wo, std::max<int64_t>(0, ceil_div(-e, sw)));
-            hi[(size_t)j] = std::max(lo[(size_t)j], std::min(wo, ceil_div(w - e, sw)));
-        }
+        for (int64_t j = 0; j < kw; ++j) tap_columns(wo, w, sw, pw, dw, j, lo[(size_t)j], hi[(size_t)j]);
         auto taps = [&](int64_t a, int64_t b) {
             int64_t n = 0;
             for (int64_t j = 0; j < kw; ++j) n += a < hi[(size_t)j] && b > lo[(size_t)j];
