@@ -288,6 +288,15 @@ def test_conv2d_taps_in_padding_are_not_computed():
         got = pk.conv2d(x, ws, padding=36, dilation=36, groups=groups)
         centre = pk.conv2d(x, np.ascontiguousarray(ws[:, :, 1:2, 1:2]), groups=groups)
         np.testing.assert_array_equal(got, centre)
+    # A stride wider than the input: with padding 3 and stride 5 on 3 columns, tap column 0
+    # reads the input for output column 1 only, tap columns 1 and 2 for none.
+    x = rng.standard_normal((2, 5, 4, 3)).astype(np.float32)
+    w = rng.standard_normal((7, 5, 1, 3)).astype(np.float32)
+    w_inf, w_zero = w.copy(), w.copy()
+    w_inf[:, :, :, 1:], w_zero[:, :, :, 1:] = np.inf, 0
+    got = pk.conv2d(x, w_inf, np.ones(7, np.float32), stride=(1, 5), padding=(0, 3))
+    assert got.shape == (2, 7, 4, 2) and np.isfinite(got).all()
+    np.testing.assert_array_equal(got, pk.conv2d(x, w_zero, np.ones(7, np.float32), stride=(1, 5), padding=(0, 3)))
 
 
 def test_conv2d_strided_views_and_bias_only_rows():

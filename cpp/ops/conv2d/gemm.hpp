@@ -305,9 +305,9 @@ inline void tap_columns(int64_t wo, int64_t w, int64_t sw, int64_t pw, int64_t d
 // minimises the modelled cycles: a block of m pixels runs max(m * nv, 8) / 2 + 1/2 cycles
 // per tap and input channel (m * nv FMAs on two ports, at least 8 accumulators to cover
 // the FMA latency) plus a fixed cost per call, and among equal costs the most even widths.
-// A tap column that reads only padding for a
-// block is skipped, so at dilation d the row splits where tap columns enter the input (at
-// d = 12 on a 65-wide row: 12 | 41 | 12, the edge blocks with two tap columns of three).
+// A tap column that reads only padding for a block is skipped, so at dilation d the row
+// splits where tap columns enter the input (at d = 12 on a 65-wide row: 12 | 41 | 12, the
+// edge blocks with two tap columns of three).
 struct RowBlocks {
     std::vector<int64_t> x0;               // block b: output columns [x0[b], x0[b + 1])
     std::vector<std::vector<int64_t>> kj;  // its tap columns
@@ -324,9 +324,12 @@ struct RowBlocks {
         // Tap column j reads the input for output columns [lo[j], hi[j]).
         std::vector<int64_t> lo((size_t)kw), hi((size_t)kw);
         for (int64_t j = 0; j < kw; ++j) tap_columns(wo, w, sw, pw, dw, j, lo[(size_t)j], hi[(size_t)j]);
+        auto reads = [&](int64_t j, int64_t a, int64_t b) {  // a pixel of [a, b) reads column j inside
+            return lo[(size_t)j] < hi[(size_t)j] && a < hi[(size_t)j] && b > lo[(size_t)j];
+        };
         auto taps = [&](int64_t a, int64_t b) {
             int64_t n = 0;
-            for (int64_t j = 0; j < kw; ++j) n += a < hi[(size_t)j] && b > lo[(size_t)j];
+            for (int64_t j = 0; j < kw; ++j) n += reads(j, a, b);
             return n;
         };
         auto cost = [&](int64_t a, int64_t b) {  // half-cycles
@@ -354,7 +357,7 @@ struct RowBlocks {
         for (int64_t b = 0; b < nb; ++b)
             for (int64_t j = 0; j < kw; ++j) {
                 const int64_t a = x0[(size_t)b], z = x0[(size_t)b + 1];
-                if (a >= hi[(size_t)j] || z <= lo[(size_t)j]) continue;
+                if (!reads(j, a, z)) continue;
                 kj[(size_t)b].push_back(j);
                 lpad = std::max(lpad, -(a * sw - pw + j * dw));
                 rpad = std::max(rpad, (z - 1) * sw - pw + j * dw - (w - 1));
