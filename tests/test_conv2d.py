@@ -275,6 +275,29 @@ def test_conv2d_identical_across_threads_layouts_and_fma_levels():
             assert_close(np.asarray(a), np.asarray(c), np.float32, ulps=16, scale=bound(x, w))
 
 
+def test_conv2d_1x1_planar_equals_channels_last():
+    """1x1 convolutions at stride 1 without padding on NCHW planes take their own path
+    (the plane one matrix product); it gives the channels-last path's bits at every level
+    and thread count: plane ends inside a vector, groups, one channel, one pixel."""
+    rng = np.random.default_rng(29)
+    for n, ci, h, w, co, groups in ((1, 300, 9, 11, 30, 3), (2, 7, 5, 9, 3, 1), (1, 64, 16, 16, 40, 2),
+                                    (3, 3, 1, 1, 5, 1), (1, 1, 7, 13, 17, 1), (1, 1100, 4, 8, 2, 1)):
+        for dtype in (np.float32, np.float64):
+            x = rng.standard_normal((n, ci, h, w)).astype(dtype)
+            wt = rng.standard_normal((co, ci // groups, 1, 1)).astype(dtype)
+            b = rng.standard_normal(co).astype(dtype)
+            want = ref.conv2d(x, wt, b, groups=groups)
+            for level in ISA_LEVELS:
+                with pk.max_simd(level):
+                    planar = pk.conv2d(x, wt, b, groups=groups)
+                    cl = pk.conv2d(channels_last_view(x), wt, b, groups=groups)
+                    with pk.num_threads(1):
+                        one = pk.conv2d(x, wt, b, groups=groups)
+                np.testing.assert_array_equal(planar, cl)
+                np.testing.assert_array_equal(planar, one)
+                assert_close(planar, want, dtype, ulps=16, scale=bound(x, wt))
+
+
 def test_conv2d_taps_in_padding_are_not_computed():
     """A tap that reads only padding contributes nothing, not even 0 * inf: at dilation 36 on
     a 33 x 33 map only the centre tap of a 3 x 3 kernel reads the input, so infinite outer

@@ -62,6 +62,61 @@ void conv_gemm(const Geometry& g, const ConvSpec& s, const T* x, const T* wt, co
     parallel_for(g.n * g.ho, nthreads, grain::min_items(grain::kConv, row_cost), work);
 }
 
+// 1x1 at stride 1 without padding, planar input and output with contiguous rows: per image
+// and group the plane of h*w pixels is one matrix product, out[co][p] = bias[co] + sum
+// over ci of w[co][ci] * x[ci][p], run by the micro-kernel with its roles swapped: output
+// channels are its pixels (each weight row broadcast as stored, no packing) and the
+// plane's pixels its lanes. Items are panels of the plane whose input fits in ~512 KiB,
+// copied [panel][ci][lanes] once (plain row copies, against a transpose on the
+// channels-last path; loading the vectors straight from the planes, one page per channel,
+// was slower than both) and kept in cache across the blocks of output channels. The sum
+// order is the GEMM's (bias, then the channels ascending): the same bits as the
+// channels-last path.
+template <class T>
+void conv1x1_planar(const Geometry& g, const T* x, const T* wt, const T* bias, T* out, int nthreads) {
+    using L = Lanes<T>;
+    constexpr int W = 2 * L::N, MR = L::kMR2;
+    static const auto table = block_table<2, T>(std::make_integer_sequence<int, MR>{});
+    const int64_t P = g.h * g.w, panels = (P + W - 1) / W;
+    const int64_t per = std::clamp<int64_t>((int64_t(512) << 10) / (g.cin_g * W * (int64_t)sizeof(T)), 1, 8);
+    const int64_t supers = (panels + per - 1) / per, nb = (g.cout_g + MR - 1) / MR;
+    std::vector<T> start((size_t)(g.c_out * W));  // bias[co] along the lanes
+    for (int64_t co = 0; co < g.c_out; ++co)
+        std::fill_n(start.data() + co * W, W, bias ? bias[co] : T(0));
+    auto work = [&](int64_t begin, int64_t end) {
+        Scratch<T> panelbuf;
+        for (int64_t item = begin; item < end; ++item) {
+            const int64_t sp = item % supers, grp = (item / supers) % g.G, n = item / (supers * g.G);
+            const int64_t pa = sp * per, pb = std::min(panels, pa + per);
+            const T* xg = x + n * g.xs0 + grp * g.cin_g * g.xc;
+            // The item's panels packed [panel][ci][W], the plane's end zero-padded: the
+            // kernel's vector loads then stream through contiguous memory.
+            T* pan = panelbuf.get((pb - pa) * g.cin_g * W);
+            for (int64_t pi = pa; pi < pb; ++pi) {
+                const int64_t p0 = pi * W, r = std::min<int64_t>(W, P - p0);
+                T* d = pan + (pi - pa) * g.cin_g * W;
+                for (int64_t ci = 0; ci < g.cin_g; ++ci) {
+                    std::copy_n(xg + ci * g.xc + p0, r, d + ci * W);
+                    if (r < W) std::fill(d + ci * W + r, d + (ci + 1) * W, T(0));
+                }
+            }
+            for (int64_t k = 0; k < nb; ++k) {
+                const int64_t co0 = g.cout_g * k / nb, m = g.cout_g * (k + 1) / nb - co0, c = grp * g.cout_g + co0;
+                const T* wrow = wt + c * g.cin_g;
+                for (int64_t pi = pa; pi < pb; ++pi) {
+                    const int64_t p0 = pi * W;
+                    const T* xp = pan + (pi - pa) * g.cin_g * W;
+                    const BlockIO<T> io = {start.data() + c * W, W, out + n * g.os0 + c * g.oc + p0, g.oc, 1,
+                                           (int)std::min<int64_t>(W, P - p0)};
+                    table[(size_t)m - 1](&wrow, g.cin_g, &xp, W, 1, g.cin_g, io);
+                }
+            }
+        }
+    };
+    const int64_t item_cost = std::max<int64_t>(1, per * W * g.cout_g * g.cin_g);
+    parallel_for(g.n * g.G * supers, nthreads, grain::min_items(grain::kConv, item_cost), work);
+}
+
 // ---------------------------------------------------------------------------- depthwise
 
 // The depthwise sums of lanes [i0, i1) in vectors: per vector a = start + sum over taps t
@@ -254,6 +309,9 @@ void conv2d_impl(const Image& xim, const void* wv, const void* bv, const Image& 
         if (g.xp == 1 && g.op == 1) return depthwise_planar<T>(g, spec, x, w, b, out, nthreads);
         if (g.xc == 1 && g.oc == 1) return depthwise_nhwc<T>(g, spec, x, w, b, out, nthreads);
     }
+    if (spec.kh == 1 && spec.kw == 1 && spec.sh == 1 && spec.sw == 1 && spec.ph == 0 && spec.pw == 0 && g.xp == 1 &&
+        g.op == 1 && g.xsh == g.w && g.osh == g.wo)
+        return conv1x1_planar<T>(g, x, w, b, out, nthreads);
     conv_gemm<T>(g, spec, x, w, b, out, nthreads);
 }
 

@@ -93,9 +93,11 @@ struct BlockIO {
     int nchan;
 };
 
-// The sums start + sum over taps t, channels c of w[t][c*NV*N + l] * x[t][i*xpix + c].
+// The sums start + sum over taps t, channels c of w[t][c*wstep + l] * x[t][i*xpix + c]
+// (wstep = NV*N for packed weights).
 template <int MR, int NV, class T>
-void block(const T* const* x, int64_t xpix, const T* const* w, int ntaps, int64_t cin, const BlockIO<T>& io) {
+void block(const T* const* x, int64_t xpix, const T* const* w, int64_t wstep, int ntaps, int64_t cin,
+           const BlockIO<T>& io) {
     using L = Lanes<T>;
     constexpr int N = L::N, W = NV * N;
     const bool planar = io.ochan != 1;
@@ -117,7 +119,7 @@ void block(const T* const* x, int64_t xpix, const T* const* w, int ntaps, int64_
             const T* p[G];
             for (int g = 0; g < G; ++g) p[g] = x[t] + 3 * g * xpix;
             const T* wp = w[t];
-            for (int64_t c = 0; c < cin; ++c, wp += W) {
+            for (int64_t c = 0; c < cin; ++c, wp += wstep) {
                 V wv[NV];
                 for (int v = 0; v < NV; ++v) wv[v] = S::load(wp + v * N);
                 for (int i = 0; i < MR; ++i) {
@@ -145,7 +147,7 @@ void block(const T* const* x, int64_t xpix, const T* const* w, int ntaps, int64_
         for (int t = 0; t < ntaps; ++t) {
             const T* xp = x[t];
             const T* wp = w[t];
-            for (int64_t c = 0; c < cin; ++c, ++xp, wp += W)
+            for (int64_t c = 0; c < cin; ++c, ++xp, wp += wstep)
                 for (int i = 0; i < MR; ++i)
                     for (int l = 0; l < W; ++l) acc[i][l] = acc[i][l] + wp[l] * xp[i * xpix];
         }
@@ -223,7 +225,7 @@ class Pooled {
 };
 
 template <class T>
-using BlockFn = void (*)(const T* const*, int64_t, const T* const*, int, int64_t, const BlockIO<T>&);
+using BlockFn = void (*)(const T* const*, int64_t, const T* const*, int64_t, int, int64_t, const BlockIO<T>&);
 
 // block<m, NV, T> for m = 1..MR, indexed by m - 1.
 template <int NV, class T, int... I>
@@ -560,7 +562,7 @@ void gemm_tile(const PackedWeights<T>& pw, const Chunks<T>& ch, const RowBlocks&
                         }
                         const int64_t depth = ch.list[(size_t)ci].c1 - ch.list[(size_t)ci].c0;
                         pw.table[rb.x0[(size_t)b + 1] - rb.x0[(size_t)b] - 1](sc.xt.data(), s.sw * xin.spix,
-                                                                              sc.wt.data(), nt, depth, io);
+                                                                              sc.wt.data(), pw.ocb, nt, depth, io);
                         st = 1;
                     }
     // Blocks no tap reaches: the bias alone.
@@ -573,7 +575,7 @@ void gemm_tile(const PackedWeights<T>& pw, const Chunks<T>& ch, const RowBlocks&
                     io.start = brow[r] + grp * pw.cpad + blk * pw.ocb;
                     io.spix = 0;
                     dest(io, r, b, grp, blk);
-                    pw.table[rb.x0[(size_t)b + 1] - rb.x0[(size_t)b] - 1](sc.xt.data(), 0, sc.wt.data(), 0, 0, io);
+                    pw.table[rb.x0[(size_t)b + 1] - rb.x0[(size_t)b] - 1](sc.xt.data(), 0, sc.wt.data(), pw.ocb, 0, 0, io);
                 }
         }
 }
