@@ -17,6 +17,7 @@
 // float dtypes use float weights; int16 rounds half to even and saturates.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/border.hpp"
@@ -34,71 +35,100 @@ namespace {
 // double to stay exact (see the top of this file).
 template <class T> using BlurMath = std::conditional_t<std::is_same_v<T, uint16_t>, double, OpMath<T>>;
 
-// One output of a pass: rows (or columns) lo[i] / hi[i] at distance i, mid the centre.
+// A pass computes R output rows at once from rows[0 .. 2r + R - 1]: output j has its taps
+// at rows[j + r -+ i] and its centre at rows[j + r]. The vertical pass takes R > 1, so an
+// input vector comes from L2 once and serves R outputs from L1 (2r + R lines per R outputs
+// instead of 2r + 1 per output); the horizontal pass takes R = 1 with rows at offsets
+// of t. Every output is computed in the order at the top of this file, whatever R.
 template <class C, class T>
-inline C taps(const T* const* lo, const T* const* hi, const T* mid, const C* k, int r, int64_t x) {
-    if (r == 0) return k[0] * load_c<C>(mid[x]);
-    C s = k[r] * (load_c<C>(lo[r][x]) + load_c<C>(hi[r][x]));
-    for (int i = r - 1; i >= 1; --i) s = s + k[i] * (load_c<C>(lo[i][x]) + load_c<C>(hi[i][x]));
-    return s + k[0] * load_c<C>(mid[x]);
+inline C taps(const T* const* rows, const C* k, int r, int j, int64_t x) {
+    if (r == 0) return k[0] * load_c<C>(rows[j][x]);
+    C s = k[r] * (load_c<C>(rows[j][x]) + load_c<C>(rows[j + 2 * r][x]));
+    for (int i = r - 1; i >= 1; --i) s = s + k[i] * (load_c<C>(rows[j + r - i][x]) + load_c<C>(rows[j + r + i][x]));
+    return s + k[0] * load_c<C>(rows[j + r][x]);
 }
 
-// out[x] = taps(...) for x in [0, n): kU vectors at a time, weights held in registers.
-template <class C, class T>
-void pass(const T* const* lo, const T* const* hi, const T* mid, const C* k, int r, C* __restrict out, int64_t n) {
-    int64_t x = 0;
+// out[j][x] for x in [x, n): kU vectors of R rows at a time, then single vectors, the
+// last overlapping the one before (the same values again: a scalar tail on a short row
+// would cost as much as its vectors).
+template <int R, class C, class T>
+void pass(const T* const* rows, const C* k, int r, C* const* out, int64_t x, int64_t n) {
     if constexpr (simd::kSimd) {
         using V = std::conditional_t<std::is_same_v<C, double>, simd::F64, simd::F32>;
-        constexpr int N = V::N, kU = 4;
-        for (; x + kU * N <= n; x += kU * N) {
-            typename V::V s[kU];
+        constexpr int N = V::N, kU = R == 1 ? 4 : 2;
+        auto run = [&](int64_t x0, auto nu) {
+            constexpr int U = decltype(nu)::value;
+            typename V::V s[R][U];
             if (r == 0) {
-                for (int u = 0; u < kU; ++u) s[u] = V::mul(V::set1(k[0]), V::load(mid + x + u * N));
+                for (int j = 0; j < R; ++j)
+                    for (int u = 0; u < U; ++u) s[j][u] = V::mul(V::set1(k[0]), V::load(rows[j] + x0 + u * N));
             } else {
                 const typename V::V kr = V::set1(k[r]);
-                for (int u = 0; u < kU; ++u)
-                    s[u] = V::mul(kr, V::add(V::load(lo[r] + x + u * N), V::load(hi[r] + x + u * N)));
+                for (int j = 0; j < R; ++j)
+                    for (int u = 0; u < U; ++u)
+                        s[j][u] = V::mul(kr, V::add(V::load(rows[j] + x0 + u * N), V::load(rows[j + 2 * r] + x0 + u * N)));
                 for (int i = r - 1; i >= 1; --i) {
                     const typename V::V ki = V::set1(k[i]);
-                    for (int u = 0; u < kU; ++u)
-                        s[u] = V::add(s[u], V::mul(ki, V::add(V::load(lo[i] + x + u * N), V::load(hi[i] + x + u * N))));
+                    for (int j = 0; j < R; ++j)
+                        for (int u = 0; u < U; ++u)
+                            s[j][u] = V::add(s[j][u], V::mul(ki, V::add(V::load(rows[j + r - i] + x0 + u * N),
+                                                                         V::load(rows[j + r + i] + x0 + u * N))));
                 }
                 const typename V::V k0 = V::set1(k[0]);
-                for (int u = 0; u < kU; ++u) s[u] = V::add(s[u], V::mul(k0, V::load(mid + x + u * N)));
+                for (int j = 0; j < R; ++j)
+                    for (int u = 0; u < U; ++u) s[j][u] = V::add(s[j][u], V::mul(k0, V::load(rows[j + r] + x0 + u * N)));
             }
-            for (int u = 0; u < kU; ++u) V::store(out + x + u * N, s[u]);
+            for (int j = 0; j < R; ++j)
+                for (int u = 0; u < U; ++u) V::store(out[j] + x0 + u * N, s[j][u]);
+        };
+        for (; x + kU * N <= n; x += kU * N) run(x, std::integral_constant<int, kU>());
+        for (; x + N <= n; x += N) run(x, std::integral_constant<int, 1>());
+        if (x < n && n >= N) {
+            run(n - N, std::integral_constant<int, 1>());
+            x = n;
         }
     }
-    for (; x < n; ++x) out[x] = taps<C>(lo, hi, mid, k, r, x);
+    for (; x < n; ++x)
+        for (int j = 0; j < R; ++j) out[j][x] = taps<C>(rows, k, r, j, x);
 }
 
 // uint8's vertical pass in 16-bit lanes: with fixed-point weights (k[0] <= 256, k[i] <= 128
 // for i >= 1, sum 256) every product and partial sum is below 2^16, so this is the float
-// computation above, exactly, at twice the lanes.
-template <class U = simd::U16, class F = simd::F32>
-void pass_u8(const uint8_t* const* lo, const uint8_t* const* hi, const uint8_t* mid, const float* k, int r,
-             float* __restrict out, int64_t n) {
-    int64_t x = 0;
+// computation above, exactly (in any order), at twice the lanes.
+template <int R, class U = simd::U16, class F = simd::F32>
+void pass_u8(const uint8_t* const* rows, const float* k, int r, float* const* out, int64_t x, int64_t n) {
     if constexpr (simd::kSimd) {
-        constexpr int N = U::N, kU = 2;
-        for (; x + kU * N <= n; x += kU * N) {
-            typename U::V s[kU];
+        constexpr int N = U::N, kU = R == 1 ? 2 : 1;
+        auto run = [&](int64_t x0, auto nu) {
+            constexpr int W = decltype(nu)::value;
+            typename U::V s[R][W];
             const typename U::V k0 = U::set1((uint16_t)k[0]);
-            for (int u = 0; u < kU; ++u) s[u] = U::mul(k0, U::load_u8(mid + x + u * N));
+            for (int j = 0; j < R; ++j)
+                for (int u = 0; u < W; ++u) s[j][u] = U::mul(k0, U::load_u8(rows[j + r] + x0 + u * N));
             for (int i = 1; i <= r; ++i) {
                 const typename U::V ki = U::set1((uint16_t)k[i]);
-                for (int u = 0; u < kU; ++u)
-                    s[u] = U::add(s[u], U::mul(ki, U::add(U::load_u8(lo[i] + x + u * N), U::load_u8(hi[i] + x + u * N))));
+                for (int j = 0; j < R; ++j)
+                    for (int u = 0; u < W; ++u)
+                        s[j][u] = U::add(s[j][u], U::mul(ki, U::add(U::load_u8(rows[j + r - i] + x0 + u * N),
+                                                                    U::load_u8(rows[j + r + i] + x0 + u * N))));
             }
-            for (int u = 0; u < kU; ++u) {
-                typename F::V a, b;
-                F::widen(s[u], a, b);
-                F::store(out + x + u * N, a);
-                F::store(out + x + u * N + F::N, b);
-            }
+            for (int j = 0; j < R; ++j)
+                for (int u = 0; u < W; ++u) {
+                    typename F::V a, b;
+                    F::widen(s[j][u], a, b);
+                    F::store(out[j] + x0 + u * N, a);
+                    F::store(out[j] + x0 + u * N + F::N, b);
+                }
+        };
+        for (; x + kU * N <= n; x += kU * N) run(x, std::integral_constant<int, kU>());
+        for (; x + N <= n; x += N) run(x, std::integral_constant<int, 1>());
+        if (x < n && n >= N) {
+            run(n - N, std::integral_constant<int, 1>());
+            x = n;
         }
     }
-    for (; x < n; ++x) out[x] = taps<float>(lo, hi, mid, k, r, x);
+    for (; x < n; ++x)
+        for (int j = 0; j < R; ++j) out[j][x] = taps<float>(rows, k, r, j, x);
 }
 
 // The output row from s: fixed point (shift > 0) floor((s + half) / 2^shift) (s >= 0 and
@@ -112,6 +142,24 @@ void store_row(const C* __restrict s, T* __restrict d, int64_t n, int shift) {
     } else {
         store_rounded<T, C>(s, d, n);
     }
+}
+
+// Output rows per vertical pass (see pass).
+// Output rows per vertical pass (see pass). uint8 takes one: its vertical pass in 16-bit
+// lanes is cheap next to the horizontal pass in float, and one row of t stays in L1
+// between the two (docs/performance.md, "gaussian_blur").
+template <class T> constexpr int kRowsOf = std::is_same_v<T, uint8_t> ? 1 : 4;
+
+// Whether rows `stride` bytes apart crowd the L1 cache: a pass reads 2 r + kRows rows at
+// the same column, and rows whose offsets agree modulo 4 KiB (the span of one way of a
+// 64-set L1, as on the Intel and AMD cores here) fall into the same set. More than 4 in
+// one set (of 8 or 12 ways) and the lines evict each other before their reuse, as at
+// every power-of-two row size; such rows are copied into a ring of unaliased rows.
+inline bool rows_alias(int64_t stride, int nrows) {
+    int in_set[64] = {0};
+    for (int m = 0; m < nrows; ++m)
+        if (++in_set[(uint64_t)(stride * m) % 4096 / 64] > 4) return true;
+    return false;
 }
 
 template <class T>
@@ -129,45 +177,75 @@ void gaussian_blur_impl(const Image& src, const Image& dst, const double* ky, in
     else tval = T(border.value);
     std::vector<T> constrow(b == Border::constant ? (size_t)std::max<int64_t>(rowlen, 1) : 1, tval);
     // A constant-border column of t: the vertical pass over constant rows.
-    std::vector<const T*> crow((size_t)ry + 1, constrow.data());
-    const C cconst = taps<C>(crow.data(), crow.data(), constrow.data(), cy.data(), ry, 0);
+    const std::vector<const T*> crows((size_t)(2 * ry + 1), constrow.data());
+    const C cconst = taps<C>(crows.data(), cy.data(), ry, 0, 0);
     std::vector<int64_t> colmap((size_t)(W + 2 * rx));
     for (int64_t v = -rx; v < W + rx; ++v) colmap[(size_t)(v + rx)] = border_index(v, W, b);
+    constexpr int kRows = kRowsOf<T>;
+    const int nring = 2 * ry + kRows;
+    const bool copy_rows = rows_alias(src.sh, nring);
+    // A ring slot's stride: whole lines, one more at a time until rows_alias accepts it.
+    int64_t slot_bytes = (rowlen * (int64_t)sizeof(T) + 63) / 64 * 64;
+    while (copy_rows && rows_alias(slot_bytes, nring)) slot_bytes += 64;
+    const int64_t slot = slot_bytes / (int64_t)sizeof(T);
+    const int64_t tstride = ((rowlen + 2 * rx * cn) * (int64_t)sizeof(C) / 64 + 2) * 64 / (int64_t)sizeof(C);
 
+    // Each thread takes a range of rows, kRows output rows per step: the vertical pass
+    // into kRows rows of t, t's border columns filled from the columns they map to (or
+    // the constant), then the horizontal pass over each.
     auto work = [&](int64_t begin, int64_t end) {
+        Scratch<T> ringbuf;
         Scratch<C> tbuf, obuf;
-        C* t = tbuf.get((W + 2 * rx) * cn) + rx * cn;
-        C* o = std::is_same_v<T, C> ? nullptr : obuf.get(rowlen);
-        std::vector<const T*> lo((size_t)ry + 1), hi((size_t)ry + 1);
-        std::vector<const C*> tlo((size_t)rx + 1), thi((size_t)rx + 1);
-        for (int i = 1; i <= rx; ++i) {
-            tlo[i] = t - i * cn;
-            thi[i] = t + i * cn;
-        }
-        for (int64_t item = begin; item < end; ++item) {
-            const int64_t p = item / H, y = item % H;
-            auto row = [&](int64_t v) {
-                int64_t sy = border_index(v, H, b);
+        T* ring = copy_rows ? ringbuf.aligned(nring * slot, 0) : nullptr;
+        C* tb = tbuf.aligned(kRows * tstride, 0);
+        C* o = std::is_same_v<T, C> ? nullptr : obuf.aligned(rowlen, 0);
+        std::vector<const T*> rows((size_t)nring);
+        std::vector<const C*> trows((size_t)(2 * rx + 1));
+        C* t[kRows];  // t[j][0] is column 0 of output row j; its border columns lie around it
+        for (int j = 0; j < kRows; ++j) t[j] = tb + j * tstride + rx * cn;
+        for (int64_t item = begin; item < end;) {
+            const int64_t p = item / H, y0 = item % H, y1 = std::min(H, y0 + (end - item));
+            item += y1 - y0;
+            auto image_row = [&](int64_t v) {  // virtual row v
+                const int64_t sy = border_index(v, H, b);
                 return sy < 0 ? constrow.data() : (const T*)(src.plane(p) + sy * src.sh);
             };
-            for (int i = 1; i <= ry; ++i) {
-                lo[i] = row(y - i);
-                hi[i] = row(y + i);
-            }
-            if constexpr (std::is_same_v<T, uint8_t>) pass_u8(lo.data(), hi.data(), row(y), cy.data(), ry, t, rowlen);
-            else pass<C, T>(lo.data(), hi.data(), row(y), cy.data(), ry, t, rowlen);
-            auto pad = [&](int64_t v) {  // virtual column v of t through the border
-                int64_t m = colmap[(size_t)(v + rx)];
-                for (int64_t c = 0; c < cn; ++c) t[v * cn + c] = m < 0 ? cconst : t[m * cn + c];
+            auto slot_of = [&](int64_t v) { return ring + ((v - y0 + ry) % nring) * slot; };
+            auto fetch = [&](int64_t v) {  // row v in the ring: copied as it enters
+                if (copy_rows) std::memcpy(slot_of(v), image_row(v), (size_t)rowlen * sizeof(T));
             };
-            for (int64_t v = -rx; v < 0; ++v) pad(v);
-            for (int64_t v = W; v < W + rx; ++v) pad(v);
-            T* drow = (T*)(dst.plane(p) + y * dst.sh);
-            if constexpr (std::is_same_v<T, C>) {
-                pass<C, C>(tlo.data(), thi.data(), t, cx.data(), rx, drow, rowlen);
-            } else {
-                pass<C, C>(tlo.data(), thi.data(), t, cx.data(), rx, o, rowlen);
-                store_row<T, C>(o, drow, rowlen, shift);
+            for (int64_t v = y0 - ry; v < y0 + ry; ++v) fetch(v);
+            for (int64_t y = y0; y < y1;) {
+                const int nr = (int)std::min<int64_t>(kRows, y1 - y);
+                for (int j = 0; j < nr; ++j) fetch(y + ry + j);
+                for (int m = 0; m < 2 * ry + nr; ++m) rows[(size_t)m] = copy_rows ? slot_of(y - ry + m) : image_row(y - ry + m);
+                if (nr == kRows) {
+                    if constexpr (std::is_same_v<T, uint8_t>) pass_u8<kRows>(rows.data(), cy.data(), ry, t, 0, rowlen);
+                    else pass<kRows, C, T>(rows.data(), cy.data(), ry, t, 0, rowlen);
+                } else {
+                    for (int j = 0; j < nr; ++j) {  // the last rows of the range one at a time
+                        if constexpr (std::is_same_v<T, uint8_t>) pass_u8<1>(rows.data() + j, cy.data(), ry, t + j, 0, rowlen);
+                        else pass<1, C, T>(rows.data() + j, cy.data(), ry, t + j, 0, rowlen);
+                    }
+                }
+                for (int j = 0; j < nr; ++j) {
+                    C* tj = t[j];
+                    auto pad = [&](int64_t v) {  // virtual column v of t through the border
+                        const int64_t m = colmap[(size_t)(v + rx)];
+                        for (int64_t c = 0; c < cn; ++c) tj[v * cn + c] = m < 0 ? cconst : tj[m * cn + c];
+                    };
+                    for (int64_t v = -rx; v < 0; ++v) pad(v);
+                    for (int64_t v = W; v < W + rx; ++v) pad(v);
+                    for (int m = 0; m <= 2 * rx; ++m) trows[(size_t)m] = tj + (m - rx) * cn;
+                    T* drow = (T*)(dst.plane(p) + (y + j) * dst.sh);
+                    if constexpr (std::is_same_v<T, C>) {
+                        pass<1, C, C>(trows.data(), cx.data(), rx, &drow, 0, rowlen);
+                    } else {
+                        pass<1, C, C>(trows.data(), cx.data(), rx, &o, 0, rowlen);
+                        store_row<T, C>(o, drow, rowlen, shift);
+                    }
+                }
+                y += nr;
             }
         }
     };
