@@ -48,11 +48,25 @@ inline C taps(const T* const* rows, const C* k, int r, int j, int64_t x) {
     return s + k[0] * load_c<C>(rows[j + r][x]);
 }
 
-// out[j][x] for x in [x, n): kU vectors of R rows at a time, then single vectors, the
+// run(x0, U) for the vectors of [0, n) of N lanes: kU at a time, then single ones, the
 // last overlapping the one before (the same values again: a scalar tail on a short row
-// would cost as much as its vectors).
+// would cost as much as its vectors). Returns where the scalar tail starts (n < N).
+template <int N, int kU, class Run>
+inline int64_t for_vectors(int64_t n, Run&& run) {
+    int64_t x = 0;
+    for (; x + kU * N <= n; x += kU * N) run(x, std::integral_constant<int, kU>());
+    for (; x + N <= n; x += N) run(x, std::integral_constant<int, 1>());
+    if (x < n && n >= N) {
+        run(n - N, std::integral_constant<int, 1>());
+        x = n;
+    }
+    return x;
+}
+
+// out[j][x] for x in [0, n), R rows at a time.
 template <int R, class C, class T>
-void pass(const T* const* rows, const C* k, int r, C* const* out, int64_t x, int64_t n) {
+void pass(const T* const* rows, const C* k, int r, C* const* out, int64_t n) {
+    int64_t x = 0;
     if constexpr (simd::kSimd) {
         using V = std::conditional_t<std::is_same_v<C, double>, simd::F64, simd::F32>;
         constexpr int N = V::N, kU = R == 1 ? 4 : 2;
@@ -81,12 +95,7 @@ void pass(const T* const* rows, const C* k, int r, C* const* out, int64_t x, int
             for (int j = 0; j < R; ++j)
                 for (int u = 0; u < U; ++u) V::store(out[j] + x0 + u * N, s[j][u]);
         };
-        for (; x + kU * N <= n; x += kU * N) run(x, std::integral_constant<int, kU>());
-        for (; x + N <= n; x += N) run(x, std::integral_constant<int, 1>());
-        if (x < n && n >= N) {
-            run(n - N, std::integral_constant<int, 1>());
-            x = n;
-        }
+        x = for_vectors<N, kU>(n, run);
     }
     for (; x < n; ++x)
         for (int j = 0; j < R; ++j) out[j][x] = taps<C>(rows, k, r, j, x);
@@ -96,7 +105,8 @@ void pass(const T* const* rows, const C* k, int r, C* const* out, int64_t x, int
 // for i >= 1, sum 256) every product and partial sum is below 2^16, so this is the float
 // computation above, exactly (in any order), at twice the lanes.
 template <int R, class U = simd::U16, class F = simd::F32>
-void pass_u8(const uint8_t* const* rows, const float* k, int r, float* const* out, int64_t x, int64_t n) {
+void pass_u8(const uint8_t* const* rows, const float* k, int r, float* const* out, int64_t n) {
+    int64_t x = 0;
     if constexpr (simd::kSimd) {
         constexpr int N = U::N, kU = R == 1 ? 2 : 1;
         auto run = [&](int64_t x0, auto nu) {
@@ -120,12 +130,7 @@ void pass_u8(const uint8_t* const* rows, const float* k, int r, float* const* ou
                     F::store(out[j] + x0 + u * N + F::N, b);
                 }
         };
-        for (; x + kU * N <= n; x += kU * N) run(x, std::integral_constant<int, kU>());
-        for (; x + N <= n; x += N) run(x, std::integral_constant<int, 1>());
-        if (x < n && n >= N) {
-            run(n - N, std::integral_constant<int, 1>());
-            x = n;
-        }
+        x = for_vectors<N, kU>(n, run);
     }
     for (; x < n; ++x)
         for (int j = 0; j < R; ++j) out[j][x] = taps<float>(rows, k, r, j, x);
@@ -144,7 +149,6 @@ void store_row(const C* __restrict s, T* __restrict d, int64_t n, int shift) {
     }
 }
 
-// Output rows per vertical pass (see pass).
 // Output rows per vertical pass (see pass). uint8 takes one: its vertical pass in 16-bit
 // lanes is cheap next to the horizontal pass in float, and one row of t stays in L1
 // between the two (docs/performance.md, "gaussian_blur").
@@ -219,15 +223,13 @@ void gaussian_blur_impl(const Image& src, const Image& dst, const double* ky, in
                 const int nr = (int)std::min<int64_t>(kRows, y1 - y);
                 for (int j = 0; j < nr; ++j) fetch(y + ry + j);
                 for (int m = 0; m < 2 * ry + nr; ++m) rows[(size_t)m] = copy_rows ? slot_of(y - ry + m) : image_row(y - ry + m);
-                if (nr == kRows) {
-                    if constexpr (std::is_same_v<T, uint8_t>) pass_u8<kRows>(rows.data(), cy.data(), ry, t, 0, rowlen);
-                    else pass<kRows, C, T>(rows.data(), cy.data(), ry, t, 0, rowlen);
-                } else {
-                    for (int j = 0; j < nr; ++j) {  // the last rows of the range one at a time
-                        if constexpr (std::is_same_v<T, uint8_t>) pass_u8<1>(rows.data() + j, cy.data(), ry, t + j, 0, rowlen);
-                        else pass<1, C, T>(rows.data() + j, cy.data(), ry, t + j, 0, rowlen);
-                    }
-                }
+                auto vertical = [&](auto nrows, int j) {  // output rows j .. j + nrows - 1
+                    constexpr int R = decltype(nrows)::value;
+                    if constexpr (std::is_same_v<T, uint8_t>) pass_u8<R>(rows.data() + j, cy.data(), ry, t + j, rowlen);
+                    else pass<R, C, T>(rows.data() + j, cy.data(), ry, t + j, rowlen);
+                };
+                if (nr == kRows) vertical(std::integral_constant<int, kRows>(), 0);
+                else for (int j = 0; j < nr; ++j) vertical(std::integral_constant<int, 1>(), j);  // the range's last rows
                 for (int j = 0; j < nr; ++j) {
                     C* tj = t[j];
                     auto pad = [&](int64_t v) {  // virtual column v of t through the border
@@ -239,9 +241,9 @@ void gaussian_blur_impl(const Image& src, const Image& dst, const double* ky, in
                     for (int m = 0; m <= 2 * rx; ++m) trows[(size_t)m] = tj + (m - rx) * cn;
                     T* drow = (T*)(dst.plane(p) + (y + j) * dst.sh);
                     if constexpr (std::is_same_v<T, C>) {
-                        pass<1, C, C>(trows.data(), cx.data(), rx, &drow, 0, rowlen);
+                        pass<1, C, C>(trows.data(), cx.data(), rx, &drow, rowlen);
                     } else {
-                        pass<1, C, C>(trows.data(), cx.data(), rx, &o, 0, rowlen);
+                        pass<1, C, C>(trows.data(), cx.data(), rx, &o, rowlen);
                         store_row<T, C>(o, drow, rowlen, shift);
                     }
                 }
