@@ -11,7 +11,7 @@ from typing import List, Optional
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from .bench import OPS
+    from .bench import OPS, PEERS
     from .bench.large import ROWS as LARGE_ROWS
     from .files import cli as files_cli
 
@@ -24,8 +24,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     b.add_argument("--block", type=float, default=0.05, help="seconds per timing block (default 0.05)")
     b.add_argument("--quick", action="store_true", help="smaller inputs and fewer rounds")
     b.add_argument("--ops", nargs="*", default=None, choices=OPS, help="ops to run (default all)")
+    b.add_argument("--peers", nargs="*", default=None, choices=list(PEERS.values()),
+                   help="peers to time against (default all installed); the others' rows time pyramidkit only")
     b.add_argument("--json", default=None, help="write the results as JSON to this path")
     b.add_argument("--png", default=None, help="write a chart to this path (needs matplotlib)")
+    b.add_argument("--results", default=None, metavar="DIR", help="also write DIR/<cpu>.json and DIR/<cpu>.png, "
+                   "<cpu> naming this machine's CPU (e.g. bench/results/intel-xeon-f6m167.json)")
+    b.add_argument("--compare", nargs="+", default=None, metavar="JSON", help="instead: a Markdown table of saved "
+                   "runs, one speedup column per run (e.g. bench/results/*.json)")
     b.add_argument("--scaling", action="store_true", help="also time pyr_down / gaussian_blur against image size "
                    "(1K to 8K side) and threads (1, 2, all)")
     b.add_argument("--scaling-png", default=None, help="chart of the scaling runs (needs matplotlib)")
@@ -122,7 +128,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.png and _ms.plot(res, args.png):
             print(f"wrote {args.png}")
         return 0
-    res = _bench.run(threads=args.threads, rounds=args.rounds, target_s=args.block, quick=args.quick, ops=args.ops)
+    if args.compare:
+        try:
+            runs = []
+            for p in args.compare:
+                with open(p) as f:
+                    runs.append(json.load(f))
+        except (OSError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(_bench.compare_table(runs))
+        return 0
+    res = _bench.run(threads=args.threads, rounds=args.rounds, target_s=args.block, quick=args.quick, ops=args.ops,
+                     peers=args.peers)
     print(_bench.format_table(res))
     if args.scaling:
         sides = (512, 1024) if args.quick else _bench.SCALING_SIDES
@@ -136,6 +154,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"wrote {args.json}")
     if args.png and _bench.plot(res, args.png):
         print(f"wrote {args.png}")
+    if args.results:
+        import os
+        os.makedirs(args.results, exist_ok=True)
+        base = os.path.join(args.results, _bench.machine_slug(res["machine"]))
+        _bench.save_json(res, base + ".json")
+        print(f"wrote {base}.json")
+        if _bench.plot(res, base + ".png"):
+            print(f"wrote {base}.png")
     bad = [r for r in res["results"] if r["matches_peer"] is False]
     return 1 if bad else 0
 

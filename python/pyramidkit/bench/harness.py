@@ -83,18 +83,6 @@ class Workload(NamedTuple):
     flops: Optional[float] = None    # floating-point operations, for the FLOP-rate columns
 
 
-def _close(ours: np.ndarray, theirs: np.ndarray, scale: float, ulps: float = 8) -> bool:
-    """Integers exact; floats within `ulps` ulps of the value range."""
-    theirs = np.asarray(theirs).reshape(ours.shape)
-    if ours.dtype.kind in "ui":
-        return bool(np.array_equal(ours, theirs))
-    return bool(np.abs(ours.astype(np.float64) - theirs).max() <= ulps * np.finfo(ours.dtype).eps * max(1.0, scale))
-
-
-def _all_close(ours: List[np.ndarray], theirs: List[np.ndarray], scale: float, ulps: float = 8) -> bool:
-    return len(ours) == len(theirs) and all(_close(a, b, scale, ulps) for a, b in zip(ours, theirs))
-
-
 def close(ours: np.ndarray, theirs: np.ndarray, scale: float, ulps: float = 8) -> bool:
     """Integers exact; floats within `ulps` ulps of the value range."""
     theirs = np.asarray(theirs).reshape(ours.shape)
@@ -111,13 +99,19 @@ class Context:
     """What the workload modules share: the inputs (made on first use, seeded) and the
     peers, each imported only when a workload asks for it (None when not installed)."""
 
-    def __init__(self, quick: bool, threads: int) -> None:
+    def __init__(self, quick: bool, threads: int, peers: Optional[List[str]] = None) -> None:
         self.quick, self.threads = quick, threads
         self.s = 4 if quick else 1  # quick: every side / 4
         self.rng = np.random.default_rng(0)
+        self.selected = set(PEERS.values()) if peers is None else set(peers)
         self._peers: Dict[str, object] = {}
 
     def peer(self, name: str):
+        """The peer's module, or None when it is not installed or not selected (`--peers`;
+        torch stays importable while kornia, which runs on it, is selected)."""
+        wanted = PEERS[name] in self.selected or (name == "torch" and "kornia" in self.selected)
+        if not wanted:
+            return None
         if name not in self._peers:
             self._peers[name] = _import_peer(name, self.threads)
         return self._peers[name]
@@ -141,6 +135,21 @@ class Context:
     @functools.cached_property
     def fmap(self) -> np.ndarray:
         return self.rng.random((1, 64, 128 // self.s, 128 // self.s), dtype=np.float32)
+
+
+# The peers' modules and the names the table and `--peers` give them.
+PEERS = {"cv2": "opencv", "torch": "torch", "skimage": "scikit-image", "PIL.Image": "pillow", "kornia": "kornia"}
+
+# What a new user runs to fill a missing peer's rows. torch is never in the extras: an
+# unpinned torch brings several GB of CUDA packages.
+INSTALL_HINTS = {
+    "opencv": 'pip install "pyramidkit[bench]" (opencv-python-headless)',
+    "scikit-image": 'pip install "pyramidkit[bench]"',
+    "pillow": 'pip install "pyramidkit[bench]"',
+    "torch": "pip install torch==2.13.0, the CPU-only build (the CPU wheel index of PyTorch's install page; "
+             "a plain `pip install torch` takes a CUDA build of several GB)",
+    "kornia": "pip install kornia, after torch's CPU build",
+}
 
 
 def _import_peer(name: str, threads: int):
@@ -215,24 +224,108 @@ def run_child(module: str, *args: str) -> Dict:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def cpu_model() -> str:
-    """The CPU's model name (platform.processor() is empty on Linux)."""
+def _cpuinfo() -> Dict[str, str]:
+    """The first processor's fields of /proc/cpuinfo ({} elsewhere)."""
+    out: Dict[str, str] = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break
+                k, _, v = line.partition(":")
+                out[k.strip()] = v.strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return out
+
+
+def _caches() -> Dict[str, str]:
+    """Per-core cache sizes from sysfs (L3: the size shared by the cores listed)."""
+    import glob
+    out = {}
+    for d in sorted(glob.glob("/sys/devices/system/cpu/cpu0/cache/index*")):
+        try:
+            level, kind, size = (open(f"{d}/{n}").read().strip() for n in ("level", "type", "size"))
+        except OSError:
+            continue
+        if size.endswith("K") and size[:-1].isdigit():   # sysfs gives KiB: "48K", "107520K"
+            kib = int(size[:-1])
+            size = f"{kib >> 10} MiB" if kib >= 1024 and kib % 1024 == 0 else f"{kib} KiB"
+        out[f"L{level}{dict(Data='d', Instruction='i').get(kind, '')}"] = size
+    return out
+
+
+def cpu_model() -> str:
+    """The CPU's model name (platform.processor() is empty on Linux)."""
+    return _cpuinfo().get("model name") or platform.processor() or platform.machine()
+
+
+def _versions() -> Dict[str, Optional[str]]:
+    """The versions of pyramidkit, NumPy and every peer's distribution (None: not installed)."""
+    from importlib import metadata
+    import pyramidkit
+
+    out: Dict[str, Optional[str]] = {"pyramidkit": pyramidkit.__version__}
+    for label, dists in (("numpy", ["numpy"]), ("opencv", ["opencv-python-headless", "opencv-python",
+                                                          "opencv-contrib-python-headless", "opencv-contrib-python"]),
+                         ("torch", ["torch"]), ("scikit-image", ["scikit-image"]), ("pillow", ["pillow", "Pillow"]),
+                         ("kornia", ["kornia"])):
+        out[label] = None
+        for d in dists:
+            try:
+                out[label] = metadata.version(d)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+    return out
+
+
+def machine_info() -> Dict:
+    """Where a benchmark ran: CPU (vendor, family / model, cores, caches), the active ISA
+    level, OS, Python and the libraries' versions."""
+    info = _cpuinfo()
+    return dict(processor=cpu_model(), vendor=info.get("vendor_id"), family=info.get("cpu family"),
+                model=info.get("model"), cpus=os.cpu_count(), caches=_caches(),
+                isa=config()["simd"]["active"], platform=platform.platform(), python=sys.version.split()[0],
+                versions=_versions())
+
+
+def machine_slug(m: Dict) -> str:
+    """A file name for a machine's results: vendor, model name and family / model, e.g.
+    "intel-xeon-processor-f6m167" (one model name covers several CPUs)."""
+    import re
+    name = re.sub(r"\((r|tm)\)|\bcpu\b|\bprocessor\b|@.*", "", (m.get("processor") or "cpu").lower())
+    slug = "-".join(re.findall(r"[a-z0-9]+", name)) or "cpu"
+    if m.get("family") and m.get("model"):
+        slug += f"-f{m['family']}m{m['model']}"
+    return slug
+
+
+def describe_machine(m: Dict) -> str:
+    """One line: CPU, family / model, cores, caches, ISA level."""
+    fm = f" (family {m['family']} model {m['model']})" if m.get("family") else ""
+    caches = ", ".join(f"{k} {v}" for k, v in (m.get("caches") or {}).items() if k != "L1i")
+    return f"{m.get('processor')}{fm}, {m.get('cpus')} cpus, {caches}, {m.get('isa')}"
+
+
+def peer_hints(missing: List[str]) -> List[str]:
+    """One line per missing peer: how to install it."""
+    return [f"note: {p} is not installed, its rows read (missing): {INSTALL_HINTS[p]}" for p in missing]
+
+
+# A row whose per-round ratios spread wider than this share of their median is flagged.
+NOISY_SPREAD = 0.2
 
 
 def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, quick: bool = False,
-        ops: Optional[List[str]] = None, progress: bool = True) -> Dict:
+        ops: Optional[List[str]] = None, progress: bool = True, peers: Optional[List[str]] = None) -> Dict:
     threads = threads or config()["num_threads"]
     if quick:
         rounds, target_s = min(rounds, 3), min(target_s, 0.02)
-    ctx = Context(quick, threads)
+    bad = sorted(set(peers or []) - set(PEERS.values()))
+    if bad:
+        raise ValueError(f"peers: unknown {bad}; accepted: {', '.join(PEERS.values())}")
+    ctx = Context(quick, threads, peers)
     rows = []
     work: List[Workload] = []
     with num_threads(threads):
@@ -240,6 +333,11 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
             mod = _family(fam)
             if not ops or any(op in ops for op in mod.OPS):  # peers are imported only for rows that run
                 work += [w for w in mod.workloads(ctx) if not ops or w.op in ops]
+    work = [w if w.peer_name in ctx.selected else w._replace(peer=None) for w in work]
+    missing = list(dict.fromkeys(w.peer_name for w in work if w.peer is None and w.peer_name in ctx.selected))
+    if progress:   # once, before the first row: how to fill the rows that will read "(missing)"
+        for line in peer_hints(missing):
+            print(line, flush=True)
     peak = fma_peak(threads) if any(w.flops for w in work) else None
     for k, w in enumerate(work, 1):
         if progress:
@@ -266,36 +364,47 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
             row.update(copy_ms=med["copy"] * 1e3,
                        copy_fraction=statistics.median(c / p for c, p in zip(times["copy"], times["pyramidkit"])))
         if "peer" in times:
-            row.update(peer=w.peer_name, peer_ms=med["peer"] * 1e3,
-                       speedup=statistics.median(o / p for o, p in zip(times["peer"], times["pyramidkit"])),
-                       matches_peer=peer_ok)
+            ratios = [o / p for o, p in zip(times["peer"], times["pyramidkit"])]
+            speedup = statistics.median(ratios)
+            spread = (max(ratios) - min(ratios)) / speedup
+            row.update(peer=w.peer_name, peer_ms=med["peer"] * 1e3, speedup=speedup, speedup_min=min(ratios),
+                       speedup_max=max(ratios), spread=spread, noisy=spread > NOISY_SPREAD, matches_peer=peer_ok)
         else:
-            row.update(peer=f"{w.peer_name} (missing)", peer_ms=None, speedup=None, matches_peer=None)
+            why = "missing" if w.peer_name in ctx.selected else "not selected"
+            row.update(peer=f"{w.peer_name} ({why})", peer_ms=None, speedup=None, matches_peer=None)
         rows.append(row)
-    return dict(config=config(), machine=dict(platform=platform.platform(), processor=cpu_model(),
-                                              cpus=os.cpu_count(), python=sys.version.split()[0]),
-                method=dict(rounds=rounds, block_seconds=target_s, statistic="median of per-round ratios"),
+    return dict(config=config(), machine=machine_info(), date=time.strftime("%Y-%m-%d"), missing_peers=missing,
+                method=dict(rounds=rounds, block_seconds=target_s, statistic="median of per-round ratios",
+                            spread="(max - min) / median of the per-round ratios", noisy_above=NOISY_SPREAD),
                 fma_peak_gflops=None if peak is None else peak / 1e9, results=rows)
 
 
 def format_table(res: Dict) -> str:
     head = f"{'op':16s} {'workload':44s} {'peer':16s} {'ours ms':>8s} {'peer ms':>8s} {'speedup':>8s} " \
-           f"{'of copy bw':>10s}  check"
-    lines = [head, "-" * len(head)]
+           f"{'min-max':>12s} {'of copy bw':>10s}  check"
+    lines = []
+    if "machine" in res and "caches" in res["machine"]:
+        lines.append(f"machine: {describe_machine(res['machine'])}")
+    lines += [head, "-" * len(head)]
     for r in res["results"]:
         peer_ms = f"{r['peer_ms']:8.2f}" if r["peer_ms"] is not None else f"{'-':>8s}"
         speed = f"{r['speedup']:7.2f}x" if r["speedup"] is not None else f"{'-':>8s}"
+        rng = f"{'-':>12s}"
+        if r.get("speedup_min") is not None:   # the spread of the rounds, "!" above NOISY_SPREAD
+            rng = f"{r['speedup_min']:.2f}-{r['speedup_max']:.2f}{'!' if r['noisy'] else ' '}".rjust(12)
         check = {True: "ok", False: "MISMATCH", None: "-"}[r["matches_peer"]]
         frac = f"{r['copy_fraction']:10.2f}" if r["copy_fraction"] is not None else f"{'-':>10s}"
         if r.get("gflops") is not None:  # compute-bound rows: the FLOP rate and its share of the FMA peak
             frac = f"{r['gflops']:4.0f}GF {r['of_fma_peak']:3.0%}"
         lines.append(f"{r['op']:16s} {r['workload']:44s} {r['peer']:16s} {r['pyramidkit_ms']:8.2f} {peer_ms} "
-                     f"{speed} {frac}  {check}")
+                     f"{speed} {rng} {frac}  {check}")
     c = res["config"]
     lines.append(f"threads={res['results'][0]['threads'] if res['results'] else '-'}  "
                  f"simd={c['simd']['active']}  'of copy bw' = memcpy time / our time for the same bytes; "
-                 f"'GF p%' = our GFLOP/s and its share of the FMA peak "
-                 f"({res.get('fma_peak_gflops') or 0:.0f} GFLOP/s measured, float32)")
+                 + (f"'GF p%' = our GFLOP/s and its share of the FMA peak ({res['fma_peak_gflops']:.0f} "
+                    f"GFLOP/s measured, float32); " if res.get("fma_peak_gflops") else "")
+                 + f"'min-max': the "
+                 f"per-round ratios, '!' where they spread over {NOISY_SPREAD:.0%} of the median")
     return "\n".join(lines)
 
 
@@ -322,11 +431,14 @@ def plot(res: Dict, path: str) -> bool:
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 1.2 + 0.3 * len(rows)), sharey=True,
                                  gridspec_kw={"width_ratios": [3, 1]})
     speed = [r["speedup"] for r in rows]
-    ax.barh(y, speed, color=[colours.get(r["peer"], "#777777") for r in rows])
+    err = [[v - r.get("speedup_min", v) for v, r in zip(speed, rows)],
+           [r.get("speedup_max", v) - v for v, r in zip(speed, rows)]]   # the rounds' min to max
+    ax.barh(y, speed, xerr=err, error_kw=dict(lw=0.6, capsize=1.5),
+            color=[colours.get(r["peer"], "#777777") for r in rows])
     ax.set_xscale("log")
     ax.axvline(1.0, color="black", lw=0.8)
-    for yy, v in zip(y, speed):
-        ax.text(v * 1.05, yy, f"{v:.2f}x", va="center", fontsize=7)
+    for yy, v, hi in zip(y, speed, err[1]):
+        ax.text((v + hi) * 1.05, yy, f"{v:.2f}x", va="center", fontsize=7)
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=7)
     ax.set_xlabel("speedup over the peer (log scale; 1 = same speed)")
@@ -336,7 +448,11 @@ def plot(res: Dict, path: str) -> bool:
     bx.axvline(0.67, color="#d8573b", lw=0.8, ls="--")
     bx.set_xlim(0, 1.2)
     bx.set_xlabel("fraction of copy bandwidth\n(dashed: the 0.67 goal)")
-    fig.suptitle(f"pyramidkit against each peer, {rows[0]['threads']} threads, medians of rounds", fontsize=10)
+    m = res.get("machine", {})
+    where = describe_machine(m) if "caches" in m else m.get("processor", "")
+    versions = ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items() if v)
+    fig.suptitle(f"pyramidkit against each peer, {rows[0]['threads']} threads, medians of rounds "
+                 f"({res.get('date', '')})\n{where}; {m.get('platform', '')}\n{versions}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -401,6 +517,43 @@ def plot_scaling(rows: List[Dict], path: str) -> bool:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return True
+
+
+def compare_table(results: List[Dict]) -> str:
+    """A Markdown table of several runs (one per CPU): per row, each run's speedup with its
+    min-max; rows matched by op, workload and peer, in the first run's order."""
+    def key(r):
+        return (r["op"], r["workload"], r["peer"].split(" (")[0])
+
+    cols = []
+    for res in results:
+        m = res.get("machine", {})
+        fm = f" f{m['family']}m{m['model']}" if m.get("family") else ""
+        l3 = (m.get("caches") or {}).get("L3")
+        cols.append(f"{m.get('processor', '?')}{fm}{', L3 ' + l3 if l3 else ''} ({res.get('date', '?')})")
+    order: List = []
+    by_run = []
+    for res in results:
+        rows = {key(r): r for r in res["results"]}
+        by_run.append(rows)
+        order += [k for k in rows if k not in order]
+    lines = ["| op | workload | peer | " + " | ".join(cols) + " |",
+             "|---|---|---|" + "---:|" * len(cols)]
+    for k in order:
+        cells = []
+        for rows in by_run:
+            r = rows.get(k)
+            if r is None or r.get("speedup") is None:
+                cells.append("-")
+            elif r.get("speedup_min") is not None:
+                flag = " (noisy)" if r["noisy"] else ""
+                cells.append(f"{r['speedup']:.2f}x ({r['speedup_min']:.2f}-{r['speedup_max']:.2f}){flag}")
+            else:
+                cells.append(f"{r['speedup']:.2f}x")
+            if r is not None and r.get("matches_peer") is False:
+                cells[-1] += " MISMATCH"
+        lines.append(f"| {k[0]} | {k[1]} | {k[2]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def save_json(res: Dict, path: str) -> None:
