@@ -240,6 +240,28 @@ def test_unpool_index_out_of_range_raises():
         pk.max_unpool2d(x, np.full((1, 1, 2, 2), -1, np.int64), 2)
 
 
+@pytest.mark.parametrize("shape,k,s,p,layout,expected", [
+    ((1, 1, 1, 1), 2, 1, 1, None, (1, 1, 0, 0)),        # (1 - 1) * 1 + 2 - 2 = 0 on both axes
+    ((1, 1, 2, 1), 2, 1, 1, None, (1, 1, 1, 0)),        # 0 along W only
+    ((3, 1, 1), 2, 2, 1, None, (3, 0, 0)),              # CHW
+    ((1, 1, 1, 4), 2, 1, 1, "NHWC", (1, 0, 0, 4)),      # channels-last
+])
+def test_unpool_empty_output_like_torch(shape, k, s, p, layout, expected):
+    """torch returns an empty tensor when the default output size is 0 along an axis (the
+    indices are not read); a negative size is refused with torch's message."""
+    x = np.ones(shape, np.float32)
+    idx = np.full(shape, 5, np.int64)   # out of range for any output: never read
+    for fn in (pk.max_unpool2d, ref.max_unpool2d):
+        out = fn(x, idx, k, s, p, layout=layout)
+        assert out.shape == expected and out.dtype == np.float32
+    if torch is not None and layout is None and len(shape) == 4:
+        t = F.max_unpool2d(torch.from_numpy(x), torch.from_numpy(idx), k, s, p)
+        assert tuple(t.shape) == expected
+    assert pk.max_unpool2d(x, idx, k, s, p, layout=layout, out=np.empty(expected, np.float32)).shape == expected
+    with pytest.raises(ValueError, match="non-negative spatial dimensions"):
+        pk.max_unpool2d(np.ones((1, 1, 1, 1), np.float32), np.zeros((1, 1, 1, 1), np.int64), 1, 1, 1)
+
+
 def test_unpool_duplicates_last_wins():
     x = np.array([[[[1., 2.], [3., 4.]]]], np.float32)
     out = pk.max_unpool2d(x, np.zeros((1, 1, 2, 2), np.int64), 2)
@@ -315,7 +337,7 @@ X = np.zeros((1, 2, 8, 8), np.float32)
     (lambda: pk.max_pool2d(X, (2, 2, 2)), ValueError, "kernel_size"),
     (lambda: pk.max_pool2d(X, 2.5), TypeError, "kernel_size"),
     (lambda: pk.max_pool2d(X[0, 0], 2), ValueError, "3D or 4D"),
-    (lambda: pk.max_pool2d(X[:0], 2), ValueError, "non-empty"),
+    (lambda: pk.max_pool2d(X[:, :0], 2), ValueError, "non-empty"),
     (lambda: pk.max_pool2d(X.astype(np.int32), 2), TypeError, "dtype"),
     (lambda: pk.max_pool2d(X, 2, layout="XY"), ValueError, "layout"),
     (lambda: pk.avg_pool2d(X.astype(np.uint8), 2), TypeError, "dtype"),
@@ -396,3 +418,64 @@ def test_window_tables_match_reference():
             start, count, _, factor = ref_pool._adaptive(n, n_out)
             assert np.array_equal(got.start, start) and np.array_equal(got.count, count)
             assert np.array_equal(got.factor, factor)
+
+
+_EMPTY_BATCH = {
+    "max_pool2d": lambda m, a: m.max_pool2d(a, 3, 2, 1),
+    "max_pool2d_indices": lambda m, a: m.max_pool2d(a, 2, return_indices=True)[1],
+    "avg_pool2d": lambda m, a: m.avg_pool2d(a, 2, ceil_mode=True),
+    "adaptive_avg_pool2d": lambda m, a: m.adaptive_avg_pool2d(a, (3, 5)),
+    "adaptive_max_pool2d": lambda m, a: m.adaptive_max_pool2d(a, 3, return_indices=True)[0],
+}
+
+
+@pytest.mark.parametrize("op", sorted(_EMPTY_BATCH))
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_pooling_an_empty_batch_like_torch(op, layout):
+    """torch pools a batch of no maps into an empty result of the output's shape."""
+    x = np.zeros((0, 3, 9, 8), np.float32)
+    expected = {"max_pool2d": (0, 3, 5, 4), "max_pool2d_indices": (0, 3, 4, 4), "avg_pool2d": (0, 3, 5, 4),
+                "adaptive_avg_pool2d": (0, 3, 3, 5), "adaptive_max_pool2d": (0, 3, 3, 3)}[op]
+    if torch is not None:
+        assert tuple(_EMPTY_BATCH[op](F, torch.from_numpy(x)).shape) == expected
+    fn = _EMPTY_BATCH[op]
+    assert fn(pk, x).shape == expected and fn(ref, x).shape == expected
+    if layout == "NHWC":
+        xl = np.zeros((0, 9, 8, 3), np.float32)
+        kw_fn = {"max_pool2d": lambda a: pk.max_pool2d(a, 3, 2, 1, layout="NHWC"),
+                 "max_pool2d_indices": lambda a: pk.max_pool2d(a, 2, return_indices=True, layout="NHWC")[1],
+                 "avg_pool2d": lambda a: pk.avg_pool2d(a, 2, ceil_mode=True, layout="NHWC"),
+                 "adaptive_avg_pool2d": lambda a: pk.adaptive_avg_pool2d(a, (3, 5), layout="NHWC"),
+                 "adaptive_max_pool2d": lambda a: pk.adaptive_max_pool2d(a, 3, True, layout="NHWC")[0]}[op]
+        e = expected
+        assert kw_fn(xl).shape == (0, e[2], e[3], 3)
+
+
+def test_empty_batch_through_unpool_spp_psp_interpolate():
+    x = np.zeros((0, 3, 8, 8), np.float32)
+    idx = np.zeros((0, 3, 4, 4), np.int64)
+    for m in (pk, ref):
+        assert m.max_unpool2d(x[:, :, :4, :4], idx, 2).shape == (0, 3, 8, 8)
+        assert m.spatial_pyramid_pool(x).shape == (0, 3 * (1 + 4 + 16))
+        assert m.pyramid_pool(x).shape == (0, 3 * 5, 8, 8)
+        assert m.interpolate(x, scale_factor=2).shape == (0, 3, 16, 16)
+    if torch is not None:
+        assert tuple(F.max_unpool2d(torch.zeros(0, 3, 4, 4), torch.from_numpy(idx), 2).shape) == (0, 3, 8, 8)
+        assert tuple(F.interpolate(torch.from_numpy(x), scale_factor=2, mode="bilinear").shape) == (0, 3, 16, 16)
+    # an empty channel or spatial axis is still refused, as torch does
+    for bad in (np.zeros((2, 0, 8, 8), np.float32), np.zeros((2, 3, 0, 8), np.float32), np.zeros((0, 8, 8), np.float32)):
+        with pytest.raises(ValueError, match="non-empty"):
+            pk.max_pool2d(bad, 2)
+
+
+def test_window_wholly_in_the_padding_raises():
+    """A deliberate difference from torch (docs/semantics.md): torch's max_pool2d answers a
+    window with no input sample -inf and an index outside the input; pyramidkit raises."""
+    x = np.arange(3, dtype=np.float32).reshape(1, 1, 1, 3)
+    kw = dict(kernel_size=(1, 2), stride=1, padding=(0, 1), dilation=(1, 4))   # taps at -1 and 3
+    if torch is not None:
+        v, i = F.max_pool2d(torch.from_numpy(x), return_indices=True, **kw)
+        assert v.item() == -np.inf and i.item() == 3
+    for fn in (pk.max_pool2d, ref.max_pool2d):
+        with pytest.raises(ValueError, match="lies entirely in the padding"):
+            fn(x, **kw)

@@ -1,4 +1,6 @@
 // Binding of downsample (kernel: cpp/ops/downsample/).
+#include <algorithm>
+
 #include "bindings/array.hpp"
 
 namespace pk::bind {
@@ -17,8 +19,14 @@ void run_downsample(const py::array& src, const py::array& dst, int64_t fz, int6
     if (s.n0 != d.n0 || s.cn != d.cn || s.n1 < 1 || s.h < 1 || s.w < 1 || d.n1 != out(s.n1, fz) ||
         d.h != out(s.h, fy) || d.w != out(s.w, fx))
         throw py::value_error("src/dst: dst must have src's batch and channels and ceil(n / f) per axis");
+    // A box longer than its axis is the whole axis (the same output): the kernel's box
+    // products and offsets then stay within the image's own sizes. (gaussian factors are
+    // at most 2 and not clamped: its filter runs along an axis of factor 2 even of length 1.)
     DownsampleSpec spec;
-    spec.fz = fz, spec.fy = fy, spec.fx = fx, spec.gaussian = gaussian;
+    spec.gaussian = gaussian;
+    spec.fz = gaussian ? fz : std::min(fz, s.n1);
+    spec.fy = gaussian ? fy : std::min(fy, s.h);
+    spec.fx = gaussian ? fx : std::min(fx, s.w);
     const BorderSpec b = border_of(border, value);
     const auto fn = kernel(&KernelTable::downsample, dt, "downsample");
     py::gil_scoped_release release;

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _core
 from ._config import get_num_threads
-from ._memory import new_array
+from ._memory import check_alloc, new_array
 
 LAYOUTS = ("HW", "HWC", "CHW", "NHWC", "NCHW")
 IMAGE_DTYPES = (np.uint8, np.uint16, np.int16, np.float16, np.float32, np.float64)
@@ -115,8 +115,8 @@ def run_into(call: Any, a: np.ndarray, layout: str, out_shape: Tuple[int, ...], 
     An `out` whose pixels are not contiguous within a row gets the result through one
     temporary and a copy.
     """
+    res, fresh = prepare_out(out, out_shape, a.dtype, a)   # first: it checks the output's size
     src = kernel_input(a, layout)
-    res, fresh = prepare_out(out, out_shape, a.dtype, a)
     dst = plane_view(res, layout)
     if pixels_contiguous(dst):
         call(src, dst, fresh)
@@ -164,6 +164,21 @@ def check_size(shape: Sequence[int], itemsize: int, name: str) -> None:
     if n > MAX_BYTES:
         raise ValueError(f"{name}: an array of shape {tuple(shape)} would need {n} bytes, more than "
                          f"the supported {MAX_BYTES}")
+
+
+def check_output(shape: Sequence[int], itemsize: int, name: str, extra: int = 0, what: str = "") -> None:
+    """An output's size checked before anything proportional to it is allocated: beyond
+    MAX_BYTES a ValueError, beyond this machine's memory (with `extra` bytes of tables or
+    scratch it needs too) a MemoryError."""
+    check_size(shape, itemsize, name)
+    check_alloc(math.prod(int(v) for v in shape) * itemsize + extra, name,
+                what or f"an output of shape {tuple(int(v) for v in shape)}")
+
+
+def _taps_bytes(h: int, w: int, oh: int, ow: int, antialias: bool) -> int:
+    """About what resampling's per-axis tables take (index and weight per tap)."""
+    taps = 2 * math.ceil(max(h / oh, w / ow, 1.0)) + 3 if antialias else 2
+    return (oh + ow) * taps * 16
 
 
 def parse_border(border: Any) -> int:
@@ -236,7 +251,7 @@ def prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, src: np.ndarr
     """A new array, or the validated user `out`; and whether its pages are fresh from the OS
     (see _memory.new_array)."""
     if out is None:
-        check_size(shape, np.dtype(dtype).itemsize, "out")
+        check_output(shape, np.dtype(dtype).itemsize, "out")
         return new_array(shape, dtype)
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a NumPy array, got {type(out).__name__}")
@@ -383,6 +398,8 @@ def resize_args(a: np.ndarray, lay: str, size: Any, scale: Any, mode: Any, coord
         oh, ow = int(np.rint(h * sy)), int(np.rint(w * sx))
         if oh < 1 or ow < 1:
             raise ValueError(f"scale: {scale!r} gives an empty output from {h}x{w}")
+    check_output(with_spatial(a.shape, lay, oh, ow), a.itemsize, "output", _taps_bytes(h, w, oh, ow, antialias),
+                 f"an output of shape {with_spatial(a.shape, lay, oh, ow)} and its coordinate tables")
     r = ResampleArgs()
     r.out_hw, r.scale, r.mode, r.coordinates, r.antialias = (oh, ow), (sy, sx), mode, coordinates, bool(antialias)
     return r
@@ -394,7 +411,7 @@ def interpolate_args(a: np.ndarray, size: Any, scale_factor: Any, mode: Any, ali
     scale_factor; the scale itself is used for the coordinates unless recompute_scale_factor."""
     if a.ndim != 4:
         raise ValueError(f"input: expected a 4-D (N, C, H, W) array, got {a.ndim}-D")
-    if 0 in a.shape:
+    if 0 in a.shape and not empty_batch(a, "NCHW"):
         raise ValueError(f"input: empty array of shape {a.shape}")
     mode = _check_mode(mode, antialias)
     if mode != "bilinear" and align_corners is not None:
@@ -417,6 +434,9 @@ def interpolate_args(a: np.ndarray, size: Any, scale_factor: Any, mode: Any, ali
             raise ValueError(f"scale_factor: {scale_factor!r} gives an empty output from {h}x{w}")
         if recompute_scale_factor:
             sy = sx = None
+    shape = a.shape[:2] + (oh, ow)
+    check_output(shape, a.itemsize, "output", _taps_bytes(h, w, oh, ow, antialias),
+                 f"an output of shape {shape} and its coordinate tables")
     r = ResampleArgs()
     r.out_hw, r.scale, r.mode = (oh, ow), (sy, sx), mode
     r.coordinates, r.antialias = ("align_corners" if align_corners else "half_pixel"), bool(antialias)
@@ -439,9 +459,15 @@ def map_arg(x: Any, layout: Optional[str], dtypes: Sequence[Any], name: str = "i
         raise ValueError(f"{name}: non-empty 3D or 4D (batch mode) array expected, got {a.ndim}-D with shape "
                          f"{a.shape}")
     lay = resolve_layout(a, layout, name, MAP_LAYOUT_BY_NDIM)
-    if 0 in a.shape:
+    if 0 in a.shape and not empty_batch(a, lay):
         raise ValueError(f"{name}: non-empty 3D or 4D (batch mode) array expected, got shape {a.shape}")
     return a, lay
+
+
+def empty_batch(a: np.ndarray, lay: str) -> bool:
+    """A batch of no maps (N = 0, the other sides non-empty): torch answers it with an empty
+    result of the output's shape, and so do the pooling ops and interpolate."""
+    return len(lay) == 4 and a.shape[0] == 0 and 0 not in a.shape[1:]
 
 
 def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -517,6 +543,8 @@ def adaptive_args(input: Any, output_size: Any, avg: bool, layout: Optional[str]
         if v < 1:
             raise ValueError(f"output_size: must be >= 1, got {output_size!r}")
     oh, ow = int(sizes[0]), int(sizes[1])
+    # checked before the bin tables (one entry per output row and column) are built
+    check_output(with_spatial(a.shape, lay, oh, ow), 8 if not avg else a.itemsize, "output", (oh + ow) * 32)
     return a, lay, (oh, ow)
 
 
@@ -539,8 +567,10 @@ def unpool_output_size(in_hw: Tuple[int, int], kernel: Tuple[int, int], stride: 
                 raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be between {lo} and '
                                  f'{hi})')
         ret = [int(v) for v in size]
-    if ret[0] < 1 or ret[1] < 1:
-        raise ValueError(f"output_size: the output would be empty ({ret[0]}x{ret[1]})")
+    for d in range(2):   # torch's rule: an empty output (a size of 0) is returned, a negative one refused
+        if ret[d] < 0:
+            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+                             f"output_size[{d}]={ret[d]}")
     return ret[0], ret[1]
 
 
@@ -693,7 +723,7 @@ def conv_transpose2d_args(input: Any, weight: Any, bias: Any, stride: Any, paddi
         raise ValueError(f"input: given input size per channel ({h} x {wd}), calculated output size per channel "
                          f"({ho} x {wo}); output size is too small")
     out_shape = (n, cout, ho, wo)
-    check_size(out_shape, x.itemsize, "output")
+    check_output(out_shape, x.itemsize, "output")
     return ConvArgs(x, w, b, (sh, sw), (ph, pw), (dh, dw), groups, out_shape, unbatched)
 
 
@@ -748,7 +778,7 @@ def conv2d_args(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, d
                          f"({dh * (kh - 1) + 1} x {dw * (kw - 1) + 1}). Kernel size can't be greater than actual "
                          f"input size")
     out_shape = (n, cout, (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1)
-    check_size(out_shape, x.itemsize, "output")
+    check_output(out_shape, x.itemsize, "output")
     return ConvArgs(x, w, b, (sh, sw), pads, (dh, dw), groups, out_shape, unbatched)
 
 
@@ -797,6 +827,10 @@ def dog_args(img_hw: tuple, octaves: Any, scales: Any, sigma: Any, assume_blur: 
         octaves = max(1, min(possible, int(np.rint(math.log2(min(h, w)) - 2)) + int(bool(upsample))))
     elif isinstance(octaves, bool) or not isinstance(octaves, numbers.Integral) or not 1 <= octaves <= possible:
         raise ValueError(f"octaves: expected an integer in [1, {possible}] for a {h}x{w} base image, got {octaves!r}")
+    # the first octave's scales + 3 Gaussians and scales + 2 DoGs (the others add < 1/3)
+    first = (2 * int(scales) + 5, h, w)
+    check_output(first, np.dtype(dt).itemsize, "scales", math.prod(first) * np.dtype(dt).itemsize // 3,
+                 f"{int(scales) + 3} Gaussians and {int(scales) + 2} DoGs of {h}x{w}")
     return int(octaves), int(scales), float(sigma), float(assume_blur), bool(upsample), dt
 
 

@@ -73,6 +73,45 @@ def _give_back(buf: np.ndarray, size: int) -> None:
         _held[0] += size
 
 
+_machine_bytes: List[int] = []
+
+
+def machine_bytes() -> int:
+    """What this process could ever allocate: RAM plus swap, or its address-space limit
+    (RLIMIT_AS) when that is lower. An allocation above it can only fail, or with the OS'
+    overcommit be granted and then kill the process when its pages are touched."""
+    if not _machine_bytes:
+        total = 0
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+            with open("/proc/meminfo") as f:
+                for line in f:
+                    if line.startswith("SwapTotal:"):
+                        total += int(line.split()[1]) << 10
+        except (OSError, ValueError, AttributeError):
+            pass
+        _machine_bytes.append(total or 1 << 62)
+    limit = _machine_bytes[0]
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            limit = min(limit, soft)
+    except (ImportError, OSError, ValueError):
+        pass
+    return limit
+
+
+def check_alloc(nbytes: int, name: str, what: str = "") -> None:
+    """MemoryError, with the size, for an allocation this machine can never satisfy: raised
+    before anything proportional to it is allocated."""
+    limit = machine_bytes()
+    if nbytes > limit:
+        raise MemoryError(f"{name}: {what or 'the result'} would need {nbytes} bytes ({nbytes / 2**30:.1f} GiB), "
+                          f"more than this machine's memory ({limit / 2**30:.1f} GiB: RAM and swap, or the "
+                          f"process' address-space limit)")
+
+
 def new_array(shape: Tuple[int, ...], dtype: Any) -> Tuple[np.ndarray, bool]:
     """An uninitialised C-contiguous array, and whether its pages are fresh from the OS
     (kernels then avoid non-temporal stores, see Image::fresh in the C++)."""
@@ -80,6 +119,7 @@ def new_array(shape: Tuple[int, ...], dtype: Any) -> Tuple[np.ndarray, bool]:
     nbytes = math.prod(shape) * dtype.itemsize  # exact: the shape passed check_size
     if nbytes < MIN_BYTES or _limit == 0 or dtype.hasobject:
         return np.empty(shape, dtype), True
+    check_alloc(nbytes, "output", f"an array of shape {tuple(shape)} and dtype {dtype.name}")
     size = -(-nbytes // _CLASS) * _CLASS
     try:
         buf = _free.get(size, []).pop()
@@ -164,6 +204,8 @@ def carve(specs: Sequence[Tuple[Tuple[int, ...], Any]], scratch: bool = False) -
         total = (total + 63) // 64 * 64
         offsets.append(total)
         total += math.prod(shape) * np.dtype(dtype).itemsize
+    check_alloc(total, "pyramid", f"{len(specs)} arrays of shapes {', '.join(str(tuple(s)) for s, _ in specs[:3])}"
+                f"{', ...' if len(specs) > 3 else ''}")
     fresh = False
     if scratch and total + 64 <= WORKSPACE_MAX_BYTES:
         buf = getattr(_workspace, "buf", None)

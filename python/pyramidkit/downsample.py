@@ -200,7 +200,9 @@ def _block(x: np.ndarray, r: DownsampleArgs) -> np.ndarray:
         return x.copy()
     if r.method == "gaussian":
         return _gaussian(x, r)
-    box = {a: f for a, f in enumerate(r.factors) if f > 1}
+    # a box longer than its axis is the whole axis: the same result, and no padding to a
+    # multiple of a factor like 2**62
+    box = {a: min(f, x.shape[a]) for a, f in enumerate(r.factors) if f > 1}
     if r.method == "nearest":
         return x[tuple(slice(None, None, box.get(a, 1)) for a in range(x.ndim))].copy()
     if r.method == "mean":
@@ -313,6 +315,8 @@ def _native(x: np.ndarray, r: DownsampleArgs, gaussian: bool) -> np.ndarray:
     trail_shape = v.shape[len(v.shape) - len(trailing):] if trailing else ()
     size = {c: (x.shape[i] if i >= 0 else 1) for c, i in spatial.items()}
     fac = {c: (r.factors[i] if i >= 0 else 1) for c, i in spatial.items()}
+    if not gaussian:   # a box longer than its axis is the whole axis (factors beyond int64 too)
+        fac = {c: min(f, size[c]) for c, f in fac.items()}
     src = v.reshape((math.prod(lead_shape), size["z"], size["y"], size["x"], math.prod(trail_shape)))
     item = src.itemsize
     if (src.shape[4] > 1 and src.strides[4] != item) or (src.shape[3] > 1 and src.strides[3] != src.shape[4] * item):

@@ -12,13 +12,15 @@ in the same memory format, as torch does.
 """
 from __future__ import annotations
 
+import math
+
 from typing import Any, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _core
-from ._args import (AVG_DTYPES, MAX_DTYPES, adaptive_args, as_array, bin_weights, channels_last, check_size, int_pair,
-                    kernel_input, map_arg, pixels_contiguous, plane_view, pool_args, pool_levels, pool_mode,
+from ._args import (AVG_DTYPES, MAX_DTYPES, adaptive_args, as_array, bin_weights, channels_last, check_output,
+                    int_pair, kernel_input, map_arg, pixels_contiguous, plane_view, pool_args, pool_levels, pool_mode,
                     prepare_out, spatial_shape, unpool_output_size, with_spatial)
 from ._config import get_num_threads
 from ._memory import new_array
@@ -68,8 +70,11 @@ def window_tables(n: int, n_out: int, k: int, s: int, p: int, d: int, avg: bool 
         last = np.minimum(k - 1, (n - 1 - lo) // d)  # last tap inside the input
         count = last - skip + 1
         factor = count
-    if (count < 1).any():
-        raise ValueError("a pooling window lies entirely in the padding")
+    if (count < 1).any():   # torch answers -inf (max) with an index outside the input there
+        bad = int(np.argmax(count < 1))
+        raise ValueError(f"input: pooling window {bad} of {n_out} along an axis of {n} lies entirely in the padding "
+                         f"(kernel {k}, stride {s}, padding {p}, dilation {d}): it has no input to pool (torch "
+                         f"returns -inf with an index outside the input there; pyramidkit refuses it)")
     return Axis(start.astype(np.int32), count.astype(np.int32), d, s, k, factor.astype(np.int64))
 
 
@@ -113,13 +118,14 @@ def run_plan(plan: PoolPlan, return_indices: bool = False) -> Any:
     a, lay, cl = _channels_last(plan)
     oh, ow = plan.out_hw
     shape = with_spatial(a.shape, lay, oh, ow)
-    check_size(shape, 8 if return_indices else a.itemsize, "output")
+    check_output(shape, a.itemsize + (8 if return_indices else 0), "output")
     out, _ = new_array(shape, a.dtype)
     idx = new_array(shape, np.int64)[0] if return_indices else None
     ay, ax = plan.ay, plan.ax
-    _core.pool(kernel_input(a, lay), plane_view(out, lay), None if idx is None else plane_view(idx, lay),
-               (ay.start, ay.count, ay.dil, ay.stride, ay.taps), (ax.start, ax.count, ax.dil, ax.stride, ax.taps),
-               plan.avg, ay.factor, ax.factor, plan.divisor, get_num_threads())
+    if out.size:   # (an empty batch: the empty result)
+        _core.pool(kernel_input(a, lay), plane_view(out, lay), None if idx is None else plane_view(idx, lay),
+                   (ay.start, ay.count, ay.dil, ay.stride, ay.taps), (ax.start, ax.count, ax.dil, ax.stride, ax.taps),
+                   plan.avg, ay.factor, ax.factor, plan.divisor, get_num_threads())
     if cl:
         out = out.transpose(0, 3, 1, 2)
         idx = None if idx is None else idx.transpose(0, 3, 1, 2)
@@ -237,6 +243,8 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     res, _ = prepare_out(out, shape, a.dtype, a)  # the kernel zeroes each plane right before filling it
     if out is not None and np.may_share_memory(res, k):
         raise ValueError("out: array overlaps the indices; pass a separate array")
+    if res.size == 0:   # an output side of 0 (torch returns the empty tensor; no index is read)
+        return res
     dst = plane_view(res, lay)
     if not pixels_contiguous(dst):
         raise ValueError("out: pixels must be contiguous within each row")
@@ -264,6 +272,8 @@ def spatial_pyramid_pool(input: Any, levels: Sequence[int] = (1, 2, 4), mode: st
     avg = pool_mode(mode)
     lv = pool_levels(levels, "levels")
     a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
+    for level in lv:   # every level's size before any level's bin tables are built
+        check_output(with_spatial(a.shape, lay, level, level), a.itemsize, "levels", 64 * level)
     parts = []
     for level in lv:
         p = run_plan(adaptive_plan(a, level, avg, lay))
@@ -272,7 +282,7 @@ def spatial_pyramid_pool(input: Any, levels: Sequence[int] = (1, 2, 4), mode: st
         lay4 = lay if "N" in lay else "N" + lay
         if lay4 == "NHWC":
             p = p.transpose(0, 3, 1, 2)
-        parts.append(p.reshape(p.shape[0], -1))
+        parts.append(p.reshape(p.shape[0], math.prod(p.shape[1:])))   # (-1 is ambiguous for an empty batch)
     out = np.concatenate(parts, axis=1)
     return out if "N" in lay else out[0]
 
@@ -301,6 +311,8 @@ def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "av
     a, lay = map_arg(input, layout, AVG_DTYPES if avg else MAX_DTYPES)
     if a.dtype == np.uint8:
         raise TypeError("input: pyramid_pool needs a floating dtype (its upsampling interpolates)")
+    for b in bl:   # every bin's size before any bin's tables are built
+        check_output(with_spatial(a.shape, lay, b, b), a.itemsize, "bins", 64 * b)
     batched = "N" in lay
     x = a if batched else a[None]
     lay4 = lay if batched else "N" + lay
@@ -312,6 +324,8 @@ def pyramid_pool(input: Any, bins: Sequence[int] = (1, 2, 3, 6), mode: str = "av
     total = c + sum(couts)
     shape = (x.shape[0], total, h, w) if nchw else (x.shape[0], h, w, total)
     res, fresh = prepare_out(out, shape if batched else shape[1:], x.dtype, a)
+    if res.size == 0:   # an empty batch
+        return res
     out = res if batched else res[None]
     nt = get_num_threads()
     for n in range(x.shape[0]):  # the input's channels first: a copy on all threads when contiguous

@@ -174,6 +174,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     """
     a = check_dtype(as_array(input, "input"), "input", RESIZE_DTYPES)
     (oh, ow), ty, tx = interpolate_taps(a, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+    if a.shape[0] == 0:   # an empty batch (torch: the empty result)
+        return np.empty((0, a.shape[1], oh, ow), a.dtype)
     if channels_last(a):
         res = _run(a.transpose(0, 2, 3, 1), "NHWC", (oh, ow), ty, tx, None)
         return res.transpose(0, 3, 1, 2)

@@ -32,6 +32,9 @@ def _windows(n: int, n_out: int, k: int, s: int, p: int, d: int, avg: bool, coun
         else:
             taps = [t for t in taps if 0 <= t < n]
             size = len(taps)
+        if not taps:   # pyramidkit refuses it (torch: -inf, an index outside the input)
+            raise ValueError(f"input: pooling window {o} of {n_out} along an axis of {n} lies entirely in the "
+                             f"padding (kernel {k}, stride {s}, padding {p}, dilation {d})")
         start.append(taps[0])
         count.append(len(taps))
         factor.append(size if (avg and count_include_pad) else len(taps))
@@ -130,6 +133,8 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     st = ks if stride is None else int_pair(stride, "stride", positive=True)
     oh, ow = unpool_output_size(spatial_shape(a, lay), ks, st, int_pair(padding, "padding"), output_size)
     out = np.zeros(with_spatial(a.shape, lay, oh, ow), a.dtype)
+    if out.size == 0:   # torch: an empty output, the indices unread
+        return out
     src, ind, dst = plane_view(a, lay), plane_view(k, lay), plane_view(out, lay)
     if ((ind < 0) | (ind >= oh * ow)).any():
         raise ValueError(f"indices: some indices lie outside the output planes of size {oh}x{ow}")
@@ -149,7 +154,8 @@ def spatial_pyramid_pool(input: Any, levels: Sequence[int] = (1, 2, 4), mode: st
     x = a if "N" in lay else a[None]
     x = x if lay.endswith("CHW") else x.transpose(0, 3, 1, 2)  # features are NCHW-ordered
     pool = adaptive_avg_pool2d if avg else adaptive_max_pool2d
-    out = np.concatenate([pool(x, lv).reshape(x.shape[0], -1) for lv in pool_levels(levels, "levels")], axis=1)
+    out = np.concatenate([pool(x, lv).reshape(x.shape[0], x.shape[1] * lv * lv)
+                          for lv in pool_levels(levels, "levels")], axis=1)
     return out if "N" in lay else out[0]
 
 
