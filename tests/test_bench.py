@@ -94,6 +94,8 @@ def test_results_per_machine_and_the_comparison_table(tmp_path, capsys):
     assert table[0].count("|") == 6 and "Other CPU f25m17" in table[0]
     body = [ln for ln in table[2:] if ln.startswith("| pyr_up")]
     assert len(body) == len(res["results"]) and all(ln.count("x (") == 2 for ln in body)
+    assert main(["bench", "--compare", f"First CPU={tmp_path / (slug + '.json')}", str(tmp_path / "other.json")]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("| op | workload | peer | First CPU | Other CPU")
     assert main(["bench", "--compare", str(tmp_path / "nothing.json")]) == 2
 
 
@@ -103,3 +105,16 @@ def test_machine_slug():
     assert harness.machine_slug(dict(processor="AMD EPYC 9R14 96-Core Processor", family="25", model="17")) == \
         "amd-epyc-9r14-96-core-f25m17"
     assert harness.machine_slug(dict(processor="")) == "cpu"
+
+
+def test_first_call_rows(capsys):
+    """--first-call: each op's first call in a fresh process against its steady median."""
+    from pyramidkit.bench import first_call
+    rows = first_call.run(quick=True, threads=1, ops=["pyr_up"], progress=False)
+    assert rows and all(r["op"] == "pyr_up" for r in rows)
+    for r in rows:
+        assert "error" not in r, r
+        assert r["first_ms"] > 0 and r["steady_ms"] > 0
+        assert r["ratio"] == pytest.approx(r["first_ms"] / r["steady_ms"])
+        assert r["over_limit"] == (r["ratio"] > first_call.FIRST_CALL_LIMIT)
+    assert "first/steady" in first_call.format_table(rows)

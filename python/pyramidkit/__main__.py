@@ -30,8 +30,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     b.add_argument("--png", default=None, help="write a chart to this path (needs matplotlib)")
     b.add_argument("--results", default=None, metavar="DIR", help="also write DIR/<cpu>.json and DIR/<cpu>.png, "
                    "<cpu> naming this machine's CPU (e.g. bench/results/intel-xeon-f6m167.json)")
+    b.add_argument("--first-call", action="store_true", help="also time each op's first call in a fresh process "
+                   "against its steady state")
     b.add_argument("--compare", nargs="+", default=None, metavar="JSON", help="instead: a Markdown table of saved "
-                   "runs, one speedup column per run (e.g. bench/results/*.json)")
+                   "runs, one speedup column per run (e.g. bench/results/*.json; LABEL=PATH names a column)")
     b.add_argument("--scaling", action="store_true", help="also time pyr_down / gaussian_blur against image size "
                    "(1K to 8K side) and threads (1, 2, all)")
     b.add_argument("--scaling-png", default=None, help="chart of the scaling runs (needs matplotlib)")
@@ -131,9 +133,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.compare:
         try:
             runs = []
-            for p in args.compare:
-                with open(p) as f:
-                    runs.append(json.load(f))
+            for spec in args.compare:   # PATH or LABEL=PATH
+                label, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
+                with open(path) as f:
+                    runs.append(dict(json.load(f), label=label or None))
         except (OSError, ValueError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -149,6 +152,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(_bench.format_scaling(res["scaling"]))
         if args.scaling_png and _bench.plot_scaling(res["scaling"], args.scaling_png):
             print(f"wrote {args.scaling_png}")
+    if args.first_call:
+        from .bench import first_call
+        res["first_call"] = first_call.run(quick=args.quick, threads=res["results"][0]["threads"] if res["results"]
+                                           else (args.threads or 2), ops=args.ops)
+        print()
+        print(first_call.format_table(res["first_call"]))
     if args.json:
         _bench.save_json(res, args.json)
         print(f"wrote {args.json}")

@@ -77,9 +77,10 @@ _machine_bytes: List[int] = []
 
 
 def machine_bytes() -> int:
-    """What this process could ever allocate: RAM plus swap, or its address-space limit
-    (RLIMIT_AS) when that is lower. An allocation above it can only fail, or with the OS'
-    overcommit be granted and then kill the process when its pages are touched."""
+    """What this process could ever allocate: RAM plus swap, or what its address-space
+    limit (RLIMIT_AS) leaves above the address space it maps now, when that is lower. An
+    allocation above it can only fail, or with the OS' overcommit be granted and then kill
+    the process when its pages are touched."""
     if not _machine_bytes:
         total = 0
         try:
@@ -96,7 +97,9 @@ def machine_bytes() -> int:
         import resource
         soft = resource.getrlimit(resource.RLIMIT_AS)[0]
         if soft != resource.RLIM_INFINITY:
-            limit = min(limit, soft)
+            with open("/proc/self/statm") as f:   # pages mapped now (a sanitizer maps terabytes)
+                mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            limit = min(limit, max(0, soft - mapped))
     except (ImportError, OSError, ValueError):
         pass
     return limit
@@ -105,6 +108,8 @@ def machine_bytes() -> int:
 def check_alloc(nbytes: int, name: str, what: str = "") -> None:
     """MemoryError, with the size, for an allocation this machine can never satisfy: raised
     before anything proportional to it is allocated."""
+    if nbytes < MIN_BYTES:   # (no machine is that small: spares small calls the system calls)
+        return
     limit = machine_bytes()
     if nbytes > limit:
         raise MemoryError(f"{name}: {what or 'the result'} would need {nbytes} bytes ({nbytes / 2**30:.1f} GiB), "

@@ -530,7 +530,8 @@ def compare_table(results: List[Dict]) -> str:
         m = res.get("machine", {})
         fm = f" f{m['family']}m{m['model']}" if m.get("family") else ""
         l3 = (m.get("caches") or {}).get("L3")
-        cols.append(f"{m.get('processor', '?')}{fm}{', L3 ' + l3 if l3 else ''} ({res.get('date', '?')})")
+        cols.append(res.get("label") or f"{m.get('processor', '?')}{fm}{', L3 ' + l3 if l3 else ''} "
+                                           f"({res.get('date', '?')})")
     order: List = []
     by_run = []
     for res in results:
