@@ -118,3 +118,13 @@ def test_first_call_rows(capsys):
         assert r["ratio"] == pytest.approx(r["first_ms"] / r["steady_ms"])
         assert r["over_limit"] == (r["ratio"] > first_call.FIRST_CALL_LIMIT)
     assert "first/steady" in first_call.format_table(rows)
+
+
+def test_copy_level_names_the_cache_the_yardstick_runs_from():
+    caches = {"L1d": "48 KiB", "L2": "2 MiB", "L3": "105 MiB"}
+    assert harness.copy_level(1 << 20, caches, 2) == "L2"
+    assert harness.copy_level(32 << 20, caches, 2) == "L3"
+    assert harness.copy_level(224 << 20, caches, 2) == "DRAM"
+    assert harness.copy_level(1 << 20, {}, 2) == "?"
+    res = _bench.run(ops=["pyr_up"], quick=True, rounds=1, target_s=0.001, progress=False, peers=[])
+    assert all(r["copy_level"] in ("L2", "L3", "DRAM", "?") for r in res["results"] if r["copy_fraction"] is not None)

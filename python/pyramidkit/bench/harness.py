@@ -255,6 +255,26 @@ def _caches() -> Dict[str, str]:
     return out
 
 
+def _size_bytes(text: str) -> Optional[int]:
+    """ "48 KiB", "2 MiB" -> bytes (None if unreadable)."""
+    try:
+        n, unit = text.split()
+        return int(n) << {"KiB": 10, "MiB": 20, "GiB": 30}[unit]
+    except (ValueError, KeyError):
+        return None
+
+
+def copy_level(nbytes: int, caches: Dict[str, str], threads: int) -> str:
+    """Where a memcpy of nbytes (half read, half written) runs from once warm: each
+    thread's share in its core's L2, the whole in the shared L3, or DRAM."""
+    l2, l3 = _size_bytes(caches.get("L2", "")), _size_bytes(caches.get("L3", ""))
+    if l2 and nbytes <= l2 * threads * 3 // 4:
+        return "L2"
+    if l3 and nbytes <= l3 * 3 // 4:
+        return "L3"
+    return "DRAM" if l3 else "?"
+
+
 def cpu_model() -> str:
     """The CPU's model name (platform.processor() is empty on Linux)."""
     return _cpuinfo().get("model name") or platform.processor() or platform.machine()
@@ -362,7 +382,8 @@ def run(threads: Optional[int] = None, rounds: int = 7, target_s: float = 0.05, 
             row.update(gflops=w.flops / med["pyramidkit"] / 1e9, of_fma_peak=w.flops / med["pyramidkit"] / peak)
         if "copy" in times:
             row.update(copy_ms=med["copy"] * 1e3,
-                       copy_fraction=statistics.median(c / p for c, p in zip(times["copy"], times["pyramidkit"])))
+                       copy_fraction=statistics.median(c / p for c, p in zip(times["copy"], times["pyramidkit"])),
+                       copy_level=copy_level(w.moved, _caches(), threads))
         if "peer" in times:
             ratios = [o / p for o, p in zip(times["peer"], times["pyramidkit"])]
             speedup = statistics.median(ratios)
@@ -393,14 +414,16 @@ def format_table(res: Dict) -> str:
         if r.get("speedup_min") is not None:   # the spread of the rounds, "!" above NOISY_SPREAD
             rng = f"{r['speedup_min']:.2f}-{r['speedup_max']:.2f}{'!' if r['noisy'] else ' '}".rjust(12)
         check = {True: "ok", False: "MISMATCH", None: "-"}[r["matches_peer"]]
-        frac = f"{r['copy_fraction']:10.2f}" if r["copy_fraction"] is not None else f"{'-':>10s}"
+        frac = f"{r['copy_fraction']:5.2f} {r.get('copy_level', ''):>4s}" if r["copy_fraction"] is not None \
+            else f"{'-':>10s}"
         if r.get("gflops") is not None:  # compute-bound rows: the FLOP rate and its share of the FMA peak
             frac = f"{r['gflops']:4.0f}GF {r['of_fma_peak']:3.0%}"
         lines.append(f"{r['op']:16s} {r['workload']:44s} {r['peer']:16s} {r['pyramidkit_ms']:8.2f} {peer_ms} "
                      f"{speed} {rng} {frac}  {check}")
     c = res["config"]
     lines.append(f"threads={res['results'][0]['threads'] if res['results'] else '-'}  "
-                 f"simd={c['simd']['active']}  'of copy bw' = memcpy time / our time for the same bytes; "
+                 f"simd={c['simd']['active']}  'of copy bw' = memcpy time / our time for the same bytes, "
+                 f"and the level that memcpy runs from (its footprint against L2 x threads and L3); "
                  + (f"'GF p%' = our GFLOP/s and its share of the FMA peak ({res['fma_peak_gflops']:.0f} "
                     f"GFLOP/s measured, float32); " if res.get("fma_peak_gflops") else "")
                  + f"'min-max': the "
