@@ -30,23 +30,62 @@ _BORDER_NAMES = {v: k for k, v in BORDERS.items()}
 MAX_BYTES = 1 << 60
 
 
+# DLPack device types whose memory the CPU reads directly (kDLCPU, kDLCUDAHost, kDLROCMHost).
+_DLPACK_HOST_DEVICES = (1, 3, 11)
+
+
+def _foreign_error(x: Any, name: str, e: Exception) -> TypeError:
+    """The TypeError for an array object that refused to hand out its memory."""
+    if getattr(x, "requires_grad", False) is True:
+        return TypeError(f"{name}: the tensor requires grad, and pyramidkit does not track gradients; "
+                         f"pass {name}.detach() (it shares the memory: no copy)")
+    return TypeError(f"{name}: could not read the {type(x).__name__} in place ({e})")
+
+
+def _from_dlpack(x: Any, name: str) -> Optional[np.ndarray]:
+    """x's memory through DLPack, or None where x has no __dlpack__; TypeError for memory the
+    CPU cannot read (a GPU tensor) or an export the producer refuses."""
+    if not hasattr(x, "__dlpack__"):
+        return None
+    try:
+        device = x.__dlpack_device__() if hasattr(x, "__dlpack_device__") else (1, 0)
+    except Exception as e:  # e.g. torch's meta tensors, which have no memory
+        raise TypeError(f"{name}: the {type(x).__name__} is on a device pyramidkit cannot read ({e}); "
+                        f"pyramidkit runs on the CPU") from None
+    kind = int(device[0])
+    if kind not in _DLPACK_HOST_DEVICES:
+        where = getattr(x, "device", None)
+        where = f"device {where}" if where is not None else f"DLPack device type {kind}"
+        raise TypeError(f"{name}: the {type(x).__name__} is on {where}, and pyramidkit runs on the CPU; "
+                        f"copy it to host memory first (e.g. {name}.cpu())")
+    try:
+        return np.from_dlpack(x)
+    except (TypeError, RuntimeError, BufferError, ValueError) as e:
+        if getattr(x, "requires_grad", False) is True or not hasattr(x, "__array__"):
+            raise _foreign_error(x, name, e) from None
+        return None  # a dtype DLPack cannot say (e.g. bool in old NumPy): try __array__
+
+
 def as_array(x: Any, name: str) -> np.ndarray:
-    """The NumPy view of x without a copy (ndarray, __array__, __dlpack__, buffer protocol)."""
+    """The NumPy view of x without a copy: an ndarray as it is; a CPU object with __dlpack__
+    (torch, JAX, CuPy's host arrays, ...) through np.from_dlpack; then __array__ /
+    __array_interface__ and the buffer protocol. TypeError for what the CPU cannot read in
+    place: a tensor that requires grad (pass .detach()), memory on a GPU."""
     if isinstance(x, np.ndarray):
-        a = x
-    elif hasattr(x, "__array__") or hasattr(x, "__array_interface__"):
-        a = np.asarray(x)
-    elif hasattr(x, "__dlpack__"):
-        try:
-            a = np.from_dlpack(x)
-        except (TypeError, RuntimeError, BufferError) as e:
-            raise TypeError(f"{name}: could not read the object through __dlpack__ ({e})") from None
-    else:
-        try:  # the buffer protocol (memoryview, array.array, ...), still without a copy
-            a = np.asarray(memoryview(x))
-        except TypeError:
-            raise TypeError(f"{name}: expected a NumPy array or an array-like object (__array__, "
-                            f"__dlpack__ or a buffer), got {type(x).__name__}") from None
+        return x
+    a = _from_dlpack(x, name)
+    if a is None:
+        if hasattr(x, "__array__") or hasattr(x, "__array_interface__"):
+            try:
+                a = np.asarray(x)
+            except (TypeError, RuntimeError, BufferError, ValueError) as e:
+                raise _foreign_error(x, name, e) from None
+        else:
+            try:  # the buffer protocol (memoryview, array.array, ...), still without a copy
+                a = np.asarray(memoryview(x))
+            except TypeError:
+                raise TypeError(f"{name}: expected a NumPy array or an array-like object (__array__, "
+                                f"__dlpack__ or a buffer), got {type(x).__name__}") from None
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name}: expected an array, got {type(a).__name__}")
     return a
@@ -253,8 +292,8 @@ def prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, src: np.ndarr
     if out is None:
         check_output(shape, np.dtype(dtype).itemsize, "out")
         return new_array(shape, dtype)
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out: expected a NumPy array, got {type(out).__name__}")
+    if not isinstance(out, np.ndarray):  # a torch tensor, ...: written in place through its NumPy view
+        out = as_array(out, "out")
     if out.dtype is not dtype and out.dtype != dtype:
         raise TypeError(f"out: dtype {out.dtype} differs from the result dtype {np.dtype(dtype)}")
     if out.shape != tuple(shape):
