@@ -36,6 +36,7 @@ void bind_config(py::module_& m) {
     PK_BORDERS(PK_BORDER_ITEM)
 #undef PK_BORDER_ITEM
     m.attr("BORDERS") = borders;
+    m.attr("compiler") = PK_COMPILER;
 #ifdef PK_HAVE_OPENMP
     m.attr("openmp") = true;
     m.attr("openmp_version") = int(_OPENMP);

@@ -12,6 +12,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#elif defined(__aarch64__) && !defined(PK_NO_SIMD)
+#include <arm_neon.h>
+#define PK_NEON_F16 1
 #endif
 
 #include "core/image.hpp"
@@ -118,6 +121,9 @@ inline void half_to_float_row(const half_t* src, float* dst, int64_t n) {
 #if defined(__F16C__)
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(src + i))));
+#elif defined(PK_NEON_F16)
+    for (; i + 4 <= n; i += 4)
+        vst1q_f32(dst + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16((const uint16_t*)(const void*)(src + i)))));
 #endif
     for (; i < n; ++i) dst[i] = half_to_float(src[i].bits);
 }
@@ -128,6 +134,9 @@ inline void float_to_half_row(const float* src, half_t* dst, int64_t n) {
     for (; i + 8 <= n; i += 8)
         _mm_storeu_si128((__m128i*)(dst + i),
                          _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+#elif defined(PK_NEON_F16)
+    for (; i + 4 <= n; i += 4)  // rounded half to even (the FPCR's default, as NumPy leaves it)
+        vst1_u16((uint16_t*)(void*)(dst + i), vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(src + i))));
 #endif
     for (; i < n; ++i) dst[i].bits = float_to_half(src[i]);
 }

@@ -15,6 +15,12 @@
     X(avx512, PK_CPU("avx512f") && PK_CPU("avx512bw") && PK_CPU("avx512dq") && PK_CPU("avx512vl") && \
                   PK_CPU("avx512cd"))                                                             \
     X(avx512vbmi, PK_CPU("avx512vbmi"))
+#elif PK_ARM64
+// aarch64: baseline is the portable scalar build (PK_NO_SIMD), neon the vector layer's
+// NEON backend; every aarch64 CPU has NEON, so it is the level chosen unless capped.
+#define PK_ISA_LEVELS(X) \
+    X(baseline, true)    \
+    X(neon, true)
 #else
 #define PK_ISA_LEVELS(X) X(baseline, true)
 #endif

@@ -7,7 +7,11 @@
 #include <vector>
 
 #include "core/dtype.hpp"
+#include "core/portability.hpp"
 #include "simd/simd.hpp"
+#if PK_SSE2
+#include <immintrin.h>
+#endif
 
 namespace pk {
 namespace PK_ISA_NS {
@@ -33,7 +37,7 @@ inline bool stream_output(const Image& dst, Writes writes) {
 inline void stream_copy(void* __restrict dst, const void* __restrict src, int64_t n) {
     char* d = static_cast<char*>(dst);
     const char* s = static_cast<const char*>(src);
-#if defined(__SSE2__)
+#if PK_SSE2
     int64_t head = std::min<int64_t>(n, (16 - (int64_t)((uintptr_t)d & 15)) & 15);
     std::memcpy(d, s, (size_t)head);
     int64_t i = head;
@@ -59,7 +63,7 @@ inline void stream_copy(void* __restrict dst, const void* __restrict src, int64_
 }
 
 inline void stream_fence() {
-#if defined(__SSE2__)
+#if PK_SSE2
     _mm_sfence();
 #endif
 }

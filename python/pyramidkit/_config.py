@@ -134,6 +134,7 @@ def config() -> dict:
     return {
         "version": __version__,
         "simd": simd_levels(),
+        "compiler": str(_core.compiler),
         "openmp": bool(_core.openmp),
         "openmp_version": int(_core.openmp_version),
         "num_threads": get_num_threads(),
@@ -157,6 +158,7 @@ def show_config() -> None:
     print(f"  SIMD compiled : {', '.join(s['compiled'])}")
     print(f"  SIMD supported: {', '.join(s['supported'])}")
     print(f"  SIMD active   : {s['active']}  (cap with PYRAMIDKIT_MAX_ISA or pk.set_max_simd)")
+    print(f"  compiler      : {c['compiler']}")
     print(f"  OpenMP        : {'yes (' + str(c['openmp_version']) + ')' if c['openmp'] else 'no'}")
     print(f"  threads       : {c['num_threads']} of {c['cpus']} CPUs")
     for k, v in c["env"].items():

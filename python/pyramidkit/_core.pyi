@@ -1,6 +1,7 @@
 """Type stubs of the native module. Use the public functions in pyramidkit instead."""
 import numpy as np
 
+compiler: str
 openmp: bool
 openmp_version: int
 BORDERS: dict[str, int]        # OpenCV's border codes (cpp/core/image.hpp)

@@ -19,24 +19,24 @@ namespace {
 int g_failures = 0;
 std::mt19937 g_rng(12345);
 
-void check(bool ok, const char* what, int lane) {
+[[maybe_unused]] void check(bool ok, const char* what, int lane) {
     if (!ok && g_failures++ < 20) std::printf("FAIL %s lane %d\n", what, lane);
 }
 
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, 4) == 0 || (std::isnan(a) && std::isnan(b)); }
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, 8) == 0 || (std::isnan(a) && std::isnan(b)); }
+[[maybe_unused]] bool same_bits(float a, float b) { return std::memcmp(&a, &b, 4) == 0 || (std::isnan(a) && std::isnan(b)); }
+[[maybe_unused]] bool same_bits(double a, double b) { return std::memcmp(&a, &b, 8) == 0 || (std::isnan(a) && std::isnan(b)); }
 
-template <class T> T rnd();
-template <> uint16_t rnd<uint16_t>() { return uint16_t(g_rng() % 2048); }
-template <> uint8_t rnd<uint8_t>() { return uint8_t(g_rng()); }
-template <> int16_t rnd<int16_t>() { return int16_t(g_rng()); }
-template <> float rnd<float>() {
+template <class T> [[maybe_unused]] T rnd();
+template <> [[maybe_unused]] uint16_t rnd<uint16_t>() { return uint16_t(g_rng() % 2048); }
+template <> [[maybe_unused]] uint8_t rnd<uint8_t>() { return uint8_t(g_rng()); }
+template <> [[maybe_unused]] int16_t rnd<int16_t>() { return int16_t(g_rng()); }
+template <> [[maybe_unused]] float rnd<float>() {
     const unsigned r = g_rng() % 16;
     if (r == 0) return NAN;
     if (r == 1) return -0.0f;
     return std::uniform_real_distribution<float>(-300.0f, 300.0f)(g_rng);
 }
-template <> double rnd<double>() {
+template <> [[maybe_unused]] double rnd<double>() {
     const unsigned r = g_rng() % 16;
     if (r == 0) return NAN;
     return std::uniform_real_distribution<double>(-300.0, 300.0)(g_rng);
@@ -175,7 +175,7 @@ void test_float() {
             for (int i = 0; i < N; ++i) check(o[i] == float(s16[i]), "F32::load(int16)", i);
             S::store(o, S::load(h16));
             for (int i = 0; i < N; ++i) check(same_bits(o[i], half_to_float(h16[i].bits)), "F32::load(float16)", i);
-            using U = simd::U16;
+            using U = simd::Dependent<simd::U16, S>;
             if constexpr (U::N == 2 * N) {
                 typename S::V wl, wh;
                 S::widen(U::load(u16), wl, wh);

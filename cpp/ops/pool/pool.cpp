@@ -220,7 +220,7 @@ void pool_impl(const Image& src, const Image& dst, const Image* idx, const PoolS
                      h < ay.start[oy + 1] + (int64_t)ay.count[oy + 1] * dy; h += dy) {
                     const char* r = (const char*)row_ptr<T>(src, p, h);
                     for (int64_t b = 0; b < std::min<int64_t>(W * cn * (int64_t)sizeof(T), 16384); b += 64)
-                        __builtin_prefetch(r + b, 0, 3);
+                        PK_PREFETCH(r + b);
                 }
             // The scalar definition `one(x, c)` for the columns no vector path did ([vb, ve) did).
             auto scalar_outside = [&](int64_t vb, int64_t ve, const auto& one) {

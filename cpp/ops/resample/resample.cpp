@@ -196,7 +196,7 @@ public:
 // two-register permutes. Half the bytes and fewer operations than float rows.
 
 // q if every weight pair of the axis is a multiple of 2^-q summing to 1 (0 <= q <= 8), else -1.
-inline int dyadic_shift(const double* w, int64_t pairs) {
+[[maybe_unused]] inline int dyadic_shift(const double* w, int64_t pairs) {
     for (int q = 0; q <= 8; ++q) {
         const double scale = double(1 << q);
         bool ok = true;
@@ -221,8 +221,8 @@ struct DyadicTables {
     bool ok() const { return qx >= 0; }
 };
 
-inline DyadicTables dyadic_tables(const int32_t* ix, const double* wx, int64_t dw, const double* wy, int64_t dh,
-                                  int64_t cn) {
+[[maybe_unused]] inline DyadicTables dyadic_tables(const int32_t* ix, const double* wx, int64_t dw, const double* wy, int64_t dh,
+                                                   int64_t cn) {
     DyadicTables t;
     if constexpr (simd::kHasPermute2) {
         constexpr int64_t N = simd::kLanes<uint16_t>;
